@@ -1,0 +1,1 @@
+"""Exact per-layer parameters, multiply-accumulates and activation sizes."""

@@ -1,0 +1,73 @@
+"""The resolved network: every value concrete, every layer named, every shape known.
+
+Built by `expand` together with the networkx graph; codegen reads this
+structure for the module layout, analysis and rendering read the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resgen.graph.shapes import Shape
+from resgen.spec.schema import BlockDef
+from resgen.spec.yaml_source import Path as KeyPath
+
+
+@dataclass
+class Op:
+    """One layer call. `attr` is its attribute name in the parent module."""
+
+    op: str
+    attr: str
+    args: dict[str, Any]
+    in_shape: Shape
+    shape: Shape
+    node: str  # graph node id
+    source: Any = None  # the schema layer it came from (expressions unevaluated)
+
+
+@dataclass
+class Shortcut:
+    """How a block's input reaches its join: `identity`, or a module."""
+
+    kind: str  # identity | zeropad | projection | avgdown | none
+    in_channels: int = 0
+    out_channels: int = 0
+    stride: int = 1
+
+
+@dataclass
+class Block:
+    index: int
+    path: str  # module path, e.g. layer2.0
+    type_name: str
+    definition: BlockDef
+    env: dict[str, Any]  # every variable the block's expressions can read
+    main: list[Op]
+    shortcut: Shortcut
+    join: str
+    post: list[Op]
+    in_shape: Shape
+    shape: Shape
+
+
+@dataclass
+class Stage:
+    name: str
+    blocks: list[Block]
+    spec_path: KeyPath
+
+
+@dataclass
+class Network:
+    name: str
+    class_name: str
+    input: Shape
+    spec_hash: str
+    stem: list[Op] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
+    head: list[Op] = field(default_factory=list)
+    output: Shape = ()
+    activation: str = "relu"
+    norm: str = "batch"

@@ -1,0 +1,104 @@
+"""Load a spec: YAML text -> validated `Spec`, every error with its position."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from resgen.errors import SpecError, SpecErrors
+from resgen.spec.schema import LAYER_MODELS, Spec
+from resgen.spec.yaml_source import Path as KeyPath
+from resgen.spec.yaml_source import Source, format_path, read_yaml
+
+MAX_REPORTED_ERRORS = 8
+
+
+def load_spec(spec: str | Path | Spec, *, file: str | None = None) -> Spec:
+    """Load a spec from a path, from YAML text, or pass a `Spec` through."""
+    if isinstance(spec, Spec):
+        return spec
+    text, file = _read(spec, file)
+    source = read_yaml(text, file)
+    return validate(source)
+
+
+def _read(spec: str | Path, file: str | None) -> tuple[str, str]:
+    if isinstance(spec, Path) or ("\n" not in spec and spec.endswith((".yaml", ".yml"))):
+        path = Path(spec)
+        try:
+            return path.read_text(encoding="utf-8"), file or str(spec)
+        except FileNotFoundError:
+            raise SpecError(f"no such spec file: {spec}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"cannot read {spec}: {exc}") from None
+    return spec, file or "<spec>"
+
+
+def validate(source: Source) -> Spec:
+    """Validate parsed YAML against the schema; attach the source for later errors."""
+    if not isinstance(source.data, dict):
+        got = "an empty document" if source.data is None else type(source.data).__name__
+        raise source.error((), f"a spec is a mapping of keys (name, input, stages, ...); got {got}")
+    try:
+        spec = Spec.model_validate(source.data)
+    except ValidationError as exc:
+        raise _translate(exc, source) from None
+    spec._source = source
+    return spec
+
+
+def source_of(spec: Spec) -> Source:
+    """The YAML source a spec came from (an empty one for specs built in code)."""
+    return getattr(spec, "_source", None) or Source(data=None, file=f"<{spec.name}>")
+
+
+def spec_hash(spec: Spec) -> str:
+    """A short, stable hash of the validated spec's content."""
+    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _translate(exc: ValidationError, source: Source) -> SpecError:
+    errors = []
+    seen: set[tuple[KeyPath, str]] = set()
+    for error in exc.errors(include_url=False):
+        path = _yaml_path(error["loc"])
+        ctx: dict[str, Any] = error.get("ctx") or {}
+        if error["type"] == "unknown_key":
+            path = path + (ctx["key"].strip("'\""),)
+        message = _message(error)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        errors.append(source.error(path, message))
+        if len(errors) == MAX_REPORTED_ERRORS:
+            break
+    return errors[0] if len(errors) == 1 else SpecErrors(errors)
+
+
+def _yaml_path(loc: tuple[Any, ...]) -> KeyPath:
+    """Pydantic repeats a layer's op as its union tag; drop the repeat."""
+    path: list[str | int] = []
+    for part in loc:
+        if path and part == path[-1] and part in LAYER_MODELS:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        return f"expected {error['ctx']['expected']}, got {error['input']!r}"
+    if kind in {"too_short", "too_long"} and "input" in error:
+        return error["msg"].replace("List", "list")
+    return error["msg"]
+
+
+__all__ = ["format_path", "load_spec", "source_of", "spec_hash", "validate"]

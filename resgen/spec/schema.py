@@ -1,0 +1,360 @@
+"""The spec language as pydantic models: validation and the JSON Schema.
+
+Numbers that may depend on named params are `IntExpr`: an integer, or a string
+holding a small expression (see `resgen.spec.expr`) evaluated later, when the
+network is expanded. Every model forbids unknown keys and suggests the closest
+known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Tag,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from resgen.spec.expr import ExpressionError, parse
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+# Attributes of torch.nn.Module: a layer with one of these names would shadow it.
+RESERVED_NAMES = frozenset(
+    ["T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad", "torch", "nn", "F", "Tensor", "self", "super", "x", "out", "identity"]
+)
+
+
+def suggest(word: str, choices: Any) -> str:
+    """` (did you mean 'x'?)` for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.fullmatch(value) or keyword.iskeyword(value):
+        raise PydanticCustomError(
+            "identifier",
+            "{value} is not a valid name: use letters, digits and _ "
+            "(not starting with a digit, at most 64 characters, not a Python keyword)",
+            {"value": repr(value)},
+        )
+    return value
+
+
+def _layer_name(value: str) -> str:
+    _identifier(value)
+    if value in RESERVED_NAMES or value.startswith("_"):
+        raise PydanticCustomError(
+            "reserved_name",
+            "{value} cannot name a layer: it would shadow a torch or nn.Module name",
+            {"value": repr(value)},
+        )
+    return value
+
+
+def _expression(value: str) -> str:
+    try:
+        parse(value)
+    except ExpressionError as exc:
+        raise PydanticCustomError("expression", "{problem}", {"problem": str(exc)}) from None
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {value!r}"[:60]
+
+
+def _int_or_expression(value: Any) -> int | str:
+    if isinstance(value, str):
+        return _expression(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError(
+        "int_expr",
+        "expected an integer or an expression string, got {got}",
+        {"got": _kind(value)},
+    )
+
+
+def _number_or_expression(value: Any) -> float | int | str:
+    if isinstance(value, float):
+        return value
+    try:
+        return _int_or_expression(value)
+    except PydanticCustomError:
+        raise PydanticCustomError(
+            "number_expr",
+            "expected a number or an expression string, got {got}",
+            {"got": _kind(value)},
+        ) from None
+
+
+def _scalar(value: Any) -> bool | int | float | str:
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise PydanticCustomError(
+        "scalar", "expected a number, string or boolean, got {got}", {"got": _kind(value)}
+    )
+
+
+Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
+LayerName = Annotated[StrictStr, AfterValidator(_layer_name)]
+IntExpr = Annotated[
+    Any,
+    PlainValidator(_int_or_expression, json_schema_input_type=Union[int, str]),
+    Field(description="an integer, or an expression over params such as 'width * 4'"),
+]
+NumberExpr = Annotated[
+    Any, PlainValidator(_number_or_expression, json_schema_input_type=Union[float, int, str])
+]
+Scalar = Annotated[
+    Any, PlainValidator(_scalar, json_schema_input_type=Union[bool, int, float, str])
+]
+
+ShortcutKind = Literal["identity", "A", "B", "C", "D", "none"]
+JoinKind = Literal["add", "concat", "gate"]
+
+
+class StrictModel(BaseModel):
+    """Base model: strict types, unknown keys refused with a suggestion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = {f.alias or name for name, f in cls.model_fields.items()}
+            for key in data:
+                if key not in known:
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key {key}{suggestion}; expected one of: {known}",
+                        {
+                            "key": repr(key),
+                            "suggestion": suggest(str(key), known),
+                            "known": ", ".join(sorted(known)),
+                        },
+                    )
+        return data
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+class ConvArgs(StrictModel):
+    """2-D convolution. `padding` defaults to `dilation * (kernel - 1) // 2`."""
+
+    out: IntExpr
+    kernel: IntExpr = 3
+    stride: IntExpr = 1
+    padding: IntExpr | None = None
+    dilation: IntExpr = 1
+    groups: IntExpr = 1
+    bias: StrictBool = False
+    name: LayerName | None = None
+
+
+class NormArgs(StrictModel):
+    """Normalization over channels (batch norm for `bn`, the spec's choice for `norm`)."""
+
+    name: LayerName | None = None
+
+
+class ActivationArgs(StrictModel):
+    name: LayerName | None = None
+
+
+class PoolArgs(StrictModel):
+    """Max or average pooling; without `kernel`, `avgpool` is global (output 1x1)."""
+
+    kernel: IntExpr | None = None
+    stride: IntExpr | None = None
+    padding: IntExpr | None = None
+    ceil_mode: StrictBool = False
+    name: LayerName | None = None
+
+
+class FlattenArgs(StrictModel):
+    pass
+
+
+class LinearArgs(StrictModel):
+    out: IntExpr
+    bias: StrictBool = True
+    name: LayerName | None = None
+
+
+class DropoutArgs(StrictModel):
+    p: NumberExpr = 0.5
+    name: LayerName | None = None
+
+
+LAYER_ARGS: dict[str, type[StrictModel]] = {
+    "conv": ConvArgs,
+    "bn": NormArgs,
+    "norm": NormArgs,
+    "relu": ActivationArgs,
+    "act": ActivationArgs,
+    "maxpool": PoolArgs,
+    "avgpool": PoolArgs,
+    "flatten": FlattenArgs,
+    "linear": LinearArgs,
+    "dropout": DropoutArgs,
+}
+
+
+def _layer_models() -> dict[str, type[BaseModel]]:
+    models = {}
+    for op, args in LAYER_ARGS.items():
+        model = type(
+            f"{op.capitalize()}Layer",
+            (StrictModel,),
+            {"__annotations__": {op: args}, "__doc__": args.__doc__, "__module__": __name__},
+        )
+        models[op] = model
+    return models
+
+
+LAYER_MODELS = _layer_models()
+
+
+def _normalize_layer(value: Any) -> Any:
+    """Accept `- relu` and `- relu:` (null) as `- relu: {}`; reject unknown ops."""
+    if isinstance(value, str):
+        value = {value: {}}
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise PydanticCustomError(
+                "layer_shape",
+                "a layer is a mapping with exactly one key, the op (e.g. `conv: {{out: 64}}`); "
+                "got keys {keys}",
+                {"keys": ", ".join(map(repr, value)) or "none"},
+            )
+        (op, args), = value.items()
+        if op not in LAYER_MODELS:
+            raise PydanticCustomError(
+                "unknown_op",
+                "unknown layer op {op}{suggestion}; known ops: {known}",
+                {"op": repr(op), "suggestion": suggest(str(op), LAYER_MODELS), "known": ", ".join(LAYER_MODELS)},
+            )
+        return {op: {} if args is None else args}
+    return value
+
+
+def _layer_tag(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+_LayerUnion = Union.__getitem__(  # noqa: UP007 (built from a runtime tuple)
+    tuple(Annotated[model, Tag(op)] for op, model in LAYER_MODELS.items())
+)
+_TaggedLayer = Annotated[
+    _LayerUnion,
+    Discriminator(_layer_tag, custom_error_type="layer", custom_error_message="expected a layer"),
+]
+Layer = Annotated[_TaggedLayer, BeforeValidator(_normalize_layer)]
+
+
+def layer_op(layer: BaseModel) -> tuple[str, Any]:
+    """`(op, args)` of a validated layer."""
+    op = next(iter(type(layer).model_fields))
+    return op, getattr(layer, op)
+
+
+# ----------------------------------------------------------------------------- blocks
+
+
+class BlockDef(StrictModel):
+    """A block type: a main branch, a shortcut, a join and what follows it.
+
+    Expressions may use `in_channels`, `width`, `stride`, `dilation`, the block's
+    `params`, its `let` names and the spec's params.
+    """
+
+    class_name: Identifier | None = Field(None, alias="class")
+    doc: StrictStr = ""
+    params: dict[Identifier, Scalar] = {}
+    let: dict[Identifier, IntExpr] = {}
+    out: IntExpr = "width * expansion"
+    main: list[Layer] = Field(min_length=1)
+    shortcut: ShortcutKind = "B"
+    join: JoinKind = "add"
+    post: list[Layer] = []
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+class Knobs(StrictModel):
+    """Choices a stage inherits from `defaults` unless it sets them itself."""
+
+    block: Identifier | None = None
+    shortcut: ShortcutKind | None = Field(
+        None,
+        description="identity; A: subsample + zero-pad channels; B: 1x1 conv + BN where "
+        "the shape changes; C: projection on every block; D: avg-pool + 1x1 conv + BN; none",
+    )
+    stride_on: Literal["3x3", "1x1"] | None = Field(
+        None,
+        description="bottleneck stride placement: '3x3' (v1.5, torchvision) or '1x1' (v1, the paper)",
+    )
+    expansion: IntExpr | None = None
+    groups: IntExpr | None = None
+    width_per_group: IntExpr | None = None
+    dilation: IntExpr | None = None
+    args: dict[Identifier, Scalar] = Field(
+        {}, description="values for a block type's own params"
+    )
+
+
+class Stage(Knobs):
+    name: LayerName | None = None
+    blocks: IntExpr
+    width: IntExpr
+    stride: IntExpr = 1
+
+
+class Spec(StrictModel):
+    """A residual network."""
+
+    resgen: Literal[1] = 1
+    name: Identifier
+    class_name: Identifier | None = Field(None, description="emitted class (default: from name)")
+    description: StrictStr = ""
+    input: list[StrictInt] = Field(min_length=3, max_length=3, description="[C, H, W]")
+    params: dict[Identifier, Scalar] = {}
+    defaults: Knobs = Knobs()
+    blocks: dict[Identifier, BlockDef] = {}
+    stem: list[Layer] = []
+    stages: list[Stage] = Field(min_length=1)
+    head: list[Layer] = []
+
+    _source: Any = PrivateAttr(None)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Spec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "resgen spec"
+    return schema
