@@ -53,9 +53,7 @@ class SpecErrors(SpecError):
     def __init__(self, errors: list[SpecError]) -> None:
         self.errors = errors
         first = errors[0]
-        super().__init__(
-            first.message, path=first.path, location=first.location, hint=first.hint
-        )
+        super().__init__(first.message, path=first.path, location=first.location, hint=first.hint)
 
     def render(self) -> str:
         return "\n".join(error.render() for error in self.errors)

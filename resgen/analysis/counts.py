@@ -24,7 +24,9 @@ class LayerCount:
     activations: int
 
 
-def params_of(op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]) -> int:
+def params_of(
+    op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]
+) -> int:
     if op == "conv":
         weights = args["out"] * (args["in"] // args["groups"]) * args["kernel"] ** 2
         return weights + (args["out"] if args["bias"] else 0)
@@ -35,7 +37,9 @@ def params_of(op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: t
     return 0
 
 
-def macs_of(op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]) -> int:
+def macs_of(
+    op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]
+) -> int:
     if op == "conv":
         return math.prod(shape) * (args["in"] // args["groups"]) * args["kernel"] ** 2
     if op == "linear":

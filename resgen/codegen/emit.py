@@ -95,7 +95,11 @@ class _BlockWriter:
         args = {k: self.code(v, getattr(raw, k, None)) for k, v in values.items() if k != "in"}
         if op == "conv":
             args["in"] = self.code(in_channels, channels)
-            if raw.padding is None and "padding" in args and args["padding"] not in map(repr, values["padding"]):
+            if (
+                raw.padding is None
+                and "padding" in args
+                and args["padding"] not in map(repr, values["padding"])
+            ):
                 args["padding"] = self.default_padding(values, raw)
             return args, raw.out
         if op == "bn":
@@ -143,7 +147,7 @@ class _BlockWriter:
                 ]
             else:
                 shortcut_lines = ["identity = self.downsample(x)"]
-            forward.append(f"out = out + identity")
+            forward.append("out = out + identity")
         post, _ = self.layers([b.post for b in self.blocks], channels, "out")
         forward = shortcut_lines + forward + post + ["return out"]
         params = self.params()
@@ -159,9 +163,7 @@ class _BlockWriter:
     def params(self) -> list[Param]:
         order = list(self.used)
         names = sorted(order, key=lambda n: (n != "in_channels", n in DEFAULTED, order.index(n)))
-        return [
-            Param(n, _annotation(self.blocks[0].env[n]), DEFAULTED.get(n)) for n in names
-        ]
+        return [Param(n, _annotation(self.blocks[0].env[n]), DEFAULTED.get(n)) for n in names]
 
     def call(self, block: Block, params: list[Param]) -> str:
         args = []
@@ -181,7 +183,9 @@ class _BlockWriter:
 def shortcut_call(block: Block) -> str:
     s = block.shortcut
     if s.kind == "zeropad":
-        return f"ZeroPadShortcut(stride={s.stride}, extra_channels={s.out_channels - s.in_channels})"
+        return (
+            f"ZeroPadShortcut(stride={s.stride}, extra_channels={s.out_channels - s.in_channels})"
+        )
     stride = f", stride={s.stride}" if s.stride != 1 else ""
     return f"{HELPER_FUNCTIONS[s.kind]}({s.in_channels}, {s.out_channels}{stride})"
 
@@ -229,7 +233,9 @@ class _NetworkView:
         return signature("build", [str(p) for p in self.params], self.class_name, 0)
 
 
-def _network_view(net: Network, classes: dict[tuple[str, bool], str], calls: dict[str, str]) -> _NetworkView:
+def _network_view(
+    net: Network, classes: dict[tuple[str, bool], str], calls: dict[str, str]
+) -> _NetworkView:
     init: list[str] = []
     forward: list[str] = []
     attrs: set[str] = set()
@@ -267,9 +273,10 @@ def _class_names(net: Network) -> dict[tuple[str, bool], str]:
             key = _class_key(block)
             if key in names:
                 continue
-            base = block.definition.class_name or "".join(
-                p.capitalize() for p in block.type_name.split("_")
-            ) + "Block"
+            base = (
+                block.definition.class_name
+                or "".join(p.capitalize() for p in block.type_name.split("_")) + "Block"
+            )
             if not key[1] and block.definition.shortcut != "none":
                 base += "NoShortcut"
             name, number = base, 2
@@ -311,15 +318,19 @@ def generate(net: Network, params: int) -> str:
         calls.update({b.path: c for b, c in zip(blocks, block_calls, strict=True)})
     kinds = {b.shortcut.kind for blocks in grouped.values() for b in blocks}
     view = _network_view(net, names, calls)
-    source = _environment().get_template("model.py.j2").render(
-        version=__version__,
-        net=net,
-        view=view,
-        classes=classes,
-        params=f"{params:,}",
-        input="×".join(map(str, net.input)),
-        helpers={kind for kind in kinds if kind in HELPER_CLASSES or kind in HELPER_FUNCTIONS},
-        uses_functional="zeropad" in kinds,
-        spec_name=repr(net.name),
+    source = (
+        _environment()
+        .get_template("model.py.j2")
+        .render(
+            version=__version__,
+            net=net,
+            view=view,
+            classes=classes,
+            params=f"{params:,}",
+            input="×".join(map(str, net.input)),
+            helpers={kind for kind in kinds if kind in HELPER_CLASSES or kind in HELPER_FUNCTIONS},
+            uses_functional="zeropad" in kinds,
+            spec_name=repr(net.name),
+        )
     )
     return source

@@ -23,5 +23,5 @@ def module_from_source(source: str, name: str) -> types.ModuleType:
     module = types.ModuleType(module_name)
     module.__file__ = filename
     sys.modules[module_name] = module
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own emitted code
+    exec(compile(source, filename, "exec"), module.__dict__)
     return module

@@ -54,9 +54,7 @@ def _fix(kind: str, short: Shape, main: Shape) -> str:
             changes.append(
                 f"change the spatial size {format_shape(short[1:])}→{format_shape(main[1:])}"
             )
-        return (
-            f"an identity shortcut cannot {' or '.join(changes)}; use shortcut A or B"
-        )
+        return f"an identity shortcut cannot {' or '.join(changes)}; use shortcut A or B"
     return (
         "the shortcut cannot reach this shape: check the stride, padding and dilation "
         "of the main branch"

@@ -220,7 +220,12 @@ class Expander:
             kernel = get("kernel")
             stride = kernel if raw.stride is None else get("stride")
             padding = 0 if raw.padding is None else get("padding", minimum=0)
-            return {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": raw.ceil_mode}
+            return {
+                "kernel": kernel,
+                "stride": stride,
+                "padding": padding,
+                "ceil_mode": raw.ceil_mode,
+            }
         if op == "dropout":
             p = self.value(raw.p, env, (*path, "p"), integer=False)
             if not isinstance(p, int | float) or not 0 <= p < 1:
@@ -251,7 +256,10 @@ class Expander:
         if name in stage.args or name in self.spec.defaults.args:
             in_stage = name in stage.args
             table = stage.args if in_stage else self.spec.defaults.args
-            return table[name], (("stages", stage_index) if in_stage else ("defaults",)) + ("args", name)
+            return table[name], (("stages", stage_index) if in_stage else ("defaults",)) + (
+                "args",
+                name,
+            )
         for owner, path in ((stage, ("stages", stage_index)), (self.spec.defaults, ("defaults",))):
             value = getattr(owner, name, None)
             if value is not None:
@@ -367,7 +375,9 @@ class Expander:
     ) -> Block:
         in_shape = self.graph.nodes[current]["shape"]
         if len(in_shape) != 3:
-            raise self.error(stage_path, f"{block_path}: blocks need a C×H×W input, got {format_shape(in_shape)}")
+            raise self.error(
+                stage_path, f"{block_path}: blocks need a C×H×W input, got {format_shape(in_shape)}"
+            )
         env = dict(stage_env, in_channels=in_shape[0], stride=stride)
         where = f"{block_path} ({type_name} block): "
         for name, raw in definition.let.items():
@@ -375,21 +385,34 @@ class Expander:
         env["out_channels"] = self.value(definition.out, env, stage_path, what=f"{where}out: ")
         scope = _Scope(block_path)
         attrs = {"block": block_path, "stage": block_path.split(".")[0]}
-        main = self.sequence(definition.main, env, scope, current, stage_path, where, branch="main", **attrs)
+        main = self.sequence(
+            definition.main, env, scope, current, stage_path, where, branch="main", **attrs
+        )
         shortcut_kind, shortcut_path = kind
         if shortcut_kind == "none":
             shortcut = Shortcut("none")
             join_inputs: list[tuple[str, dict[str, Any]]] = []
         else:
-            shortcut, tail = self.shortcut(block_path, shortcut_kind, current, main[-1].shape, shortcut_path, attrs)
-            join_inputs = [(main[-1].node, {"branch": "main"}), (tail, {"branch": "shortcut", "kind": shortcut.kind})]
+            shortcut, tail = self.shortcut(
+                block_path, shortcut_kind, current, main[-1].shape, shortcut_path, attrs
+            )
+            join_inputs = [
+                (main[-1].node, {"branch": "main"}),
+                (tail, {"branch": "shortcut", "kind": shortcut.kind}),
+            ]
         last = main[-1].node
         if join_inputs:
-            checks.check_join(self, block_path, definition.join, shortcut_kind, join_inputs, shortcut_path)
+            checks.check_join(
+                self, block_path, definition.join, shortcut_kind, join_inputs, shortcut_path
+            )
             join_node = f"{block_path}.{definition.join}"
-            self.add_node(join_node, definition.join, {}, join_inputs, stage_path, block_path, **attrs)
+            self.add_node(
+                join_node, definition.join, {}, join_inputs, stage_path, block_path, **attrs
+            )
             last = join_node
-        post = self.sequence(definition.post, env, scope, last, stage_path, where, branch="post", **attrs)
+        post = self.sequence(
+            definition.post, env, scope, last, stage_path, where, branch="post", **attrs
+        )
         self.last_node = post[-1].node if post else last
         return Block(
             index=index,
@@ -464,7 +487,14 @@ class Expander:
             input=(c, h, w),
             spec_hash=spec_hash(spec),
         )
-        self.graph.add_node("input", op="input", args={}, shape=net.input, in_shape=(), location=str(self.source.locate(("input",))))
+        self.graph.add_node(
+            "input",
+            op="input",
+            args={},
+            shape=net.input,
+            in_shape=(),
+            location=str(self.source.locate(("input",))),
+        )
         scope = _Scope("")
         net.stem = self.sequence(spec.stem, self.params, scope, "input", ("stem",), stage="stem")
         current = net.stem[-1].node if net.stem else "input"

@@ -16,8 +16,7 @@ class ShapeProblem(ValueError):
 def spatial(shape: Shape, op: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise ShapeProblem(
-            f"{op} needs a C×H×W input but gets {format_shape(shape)}; "
-            "move it before `flatten`"
+            f"{op} needs a C×H×W input but gets {format_shape(shape)}; move it before `flatten`"
         )
     return shape[0], shape[1], shape[2]
 

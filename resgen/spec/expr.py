@@ -225,7 +225,9 @@ def _simplify(node: ast.expr) -> ast.expr:
         return node
 
     def is_const(n: ast.expr, value: int) -> bool:
-        return isinstance(n, ast.Constant) and not isinstance(n.value, bool | str) and n.value == value
+        return (
+            isinstance(n, ast.Constant) and not isinstance(n.value, bool | str) and n.value == value
+        )
 
     if isinstance(node.op, ast.Mult):
         if is_const(node.right, 1):

@@ -36,7 +36,71 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 # Attributes of torch.nn.Module: a layer with one of these names would shadow it.
 RESERVED_NAMES = frozenset(
-    ["T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad", "torch", "nn", "F", "Tensor", "self", "super", "x", "out", "identity"]
+    [
+        "T_destination",
+        "add_module",
+        "apply",
+        "bfloat16",
+        "buffers",
+        "call_super_init",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "ipu",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "parameters",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "training",
+        "type",
+        "xpu",
+        "zero_grad",
+        "torch",
+        "nn",
+        "F",
+        "Tensor",
+        "self",
+        "super",
+        "x",
+        "out",
+        "identity",
+    ]
 )
 
 
@@ -247,12 +311,16 @@ def _normalize_layer(value: Any) -> Any:
                 "got keys {keys}",
                 {"keys": ", ".join(map(repr, value)) or "none"},
             )
-        (op, args), = value.items()
+        ((op, args),) = value.items()
         if op not in LAYER_MODELS:
             raise PydanticCustomError(
                 "unknown_op",
                 "unknown layer op {op}{suggestion}; known ops: {known}",
-                {"op": repr(op), "suggestion": suggest(str(op), LAYER_MODELS), "known": ", ".join(LAYER_MODELS)},
+                {
+                    "op": repr(op),
+                    "suggestion": suggest(str(op), LAYER_MODELS),
+                    "known": ", ".join(LAYER_MODELS),
+                },
             )
         return {op: {} if args is None else args}
     return value
@@ -266,7 +334,7 @@ def _layer_tag(value: Any) -> str | None:
     return None
 
 
-_LayerUnion = Union.__getitem__(  # noqa: UP007 (built from a runtime tuple)
+_LayerUnion = Union.__getitem__(
     tuple(Annotated[model, Tag(op)] for op, model in LAYER_MODELS.items())
 )
 _TaggedLayer = Annotated[
@@ -323,9 +391,7 @@ class Knobs(StrictModel):
     groups: IntExpr | None = None
     width_per_group: IntExpr | None = None
     dilation: IntExpr | None = None
-    args: dict[Identifier, Scalar] = Field(
-        {}, description="values for a block type's own params"
-    )
+    args: dict[Identifier, Scalar] = Field({}, description="values for a block type's own params")
 
 
 class Stage(Knobs):

@@ -59,9 +59,7 @@ class Source:
         return Location(self.file, line, column)
 
     def error(self, path: Path, message: str, hint: str = "") -> SpecError:
-        return SpecError(
-            message, path=format_path(path), location=self.locate(path), hint=hint
-        )
+        return SpecError(message, path=format_path(path), location=self.locate(path), hint=hint)
 
 
 def read_yaml(text: str, file: str) -> Source:
@@ -77,9 +75,7 @@ def read_yaml(text: str, file: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(
-            f"invalid YAML: {problem}", location=Location(file, line, column)
-        ) from None
+        raise SpecError(f"invalid YAML: {problem}", location=Location(file, line, column)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", location=Location(file, 1, 1)) from None
     source = Source(data=None, file=file)
@@ -131,7 +127,9 @@ def _to_python(node: yaml.Node, path: Path, source: Source, depth: int) -> Any:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _position_error(key_node, source.file, "YAML merge keys (<<) are not supported")
+                raise _position_error(
+                    key_node, source.file, "YAML merge keys (<<) are not supported"
+                )
             key = _scalar(key_node, path, source)
             if not isinstance(key, str):
                 key = str(key)
@@ -154,8 +152,12 @@ _constructor = yaml.constructor.SafeConstructor()
 
 def _scalar(node: yaml.Node, path: Path, source: Source) -> Any:
     if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALAR_TAGS:
-        kind = "a mapping" if isinstance(node, yaml.MappingNode) else (
-            "a list" if isinstance(node, yaml.SequenceNode) else f"a {node.tag!r} value"
+        kind = (
+            "a mapping"
+            if isinstance(node, yaml.MappingNode)
+            else ("a list" if isinstance(node, yaml.SequenceNode) else f"a {node.tag!r} value")
         )
-        raise _position_error(node, source.file, f"{format_path(path) or 'key'}: expected a plain value, got {kind}")
+        raise _position_error(
+            node, source.file, f"{format_path(path) or 'key'}: expected a plain value, got {kind}"
+        )
     return _constructor.construct_object(node)
