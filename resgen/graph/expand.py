@@ -398,7 +398,7 @@ class Expander:
             )
             join_inputs = [
                 (main[-1].node, {"branch": "main"}),
-                (tail, {"branch": "shortcut", "kind": shortcut.kind}),
+                (tail, {"branch": "shortcut", "kind": shortcut.kind, "option": shortcut_kind}),
             ]
         last = main[-1].node
         if join_inputs:
