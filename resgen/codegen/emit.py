@@ -53,6 +53,14 @@ class BlockClass:
         return signature("__init__", ["self", *map(str, self.params)], "None", 4)
 
 
+PRIMARY = ("in_channels", "width", "stride", "dilation")
+
+
+def _is_scaled_name(text: str) -> bool:
+    """`width` or `width * 4`: simple enough to write inline."""
+    return re.fullmatch(r"[A-Za-z_]\w*( \* \d+)?", text) is not None
+
+
 def docstring(text: str) -> str:
     """A docstring literal: triple-quoted when plainly safe, else `repr`."""
     text = " ".join(text.split())
@@ -81,9 +89,36 @@ class _BlockWriter:
         """A literal if every instance agrees, else the folded expression."""
         if all(v == values[0] for v in values):
             return repr(values[0])
-        rendered = parse(str(source)).to_python(self.fixed)
+        rendered = self.inline_derived(parse(str(source)).to_python(self.fixed))
         for name in sorted(parse(rendered).names, key=rendered.index):
             self.used.setdefault(name, None)
+        return rendered
+
+    def inline_derived(self, rendered: str) -> str:
+        """Write derived values (`let` names, `out_channels`) in terms of primary ones.
+
+        A derived name equal to a primary one in every instance becomes that name
+        (`mid_channels` -> `width`); one whose folded definition is a name times a
+        constant is inlined (`out_channels` -> `width * 4`). Others stay parameters.
+        """
+        first = self.blocks[0]
+        derived = {**first.definition.let, "out_channels": first.definition.out}
+        for name in sorted(parse(rendered).names & set(derived) - set(self.fixed)):
+            values = [b.env[name] for b in self.blocks]
+            replacement = next(
+                (
+                    primary
+                    for primary in PRIMARY
+                    if [b.env.get(primary) for b in self.blocks] == values
+                ),
+                None,
+            )
+            if replacement is None:
+                folded = parse(str(derived[name])).to_python(self.fixed)
+                if _is_scaled_name(folded) and not parse(folded).names & set(derived):
+                    replacement = f"({folded})"
+            if replacement is not None:
+                rendered = parse(rendered).to_python({}, {name: replacement})
         return rendered
 
     def op_args(self, index: int, ops: list[Op], channels: Any) -> tuple[dict[str, str], Any]:

@@ -66,7 +66,7 @@ def has_module(op: str) -> bool:
     return op not in FUNCTIONAL
 
 
-def wrap(line: str, indent: int, limit: int = 99) -> str:
+def wrap(line: str, indent: int, limit: int = 88) -> str:
     """Break `name = call(a, b, ...)` over lines when, at `indent`, it is too long.
 
     Continuation lines are indented relative to the first line.
@@ -82,7 +82,7 @@ def wrap(line: str, indent: int, limit: int = 99) -> str:
     return f"{head}(\n{body}){trailing}"
 
 
-def signature(name: str, params: list[str], returns: str, indent: int, limit: int = 99) -> str:
+def signature(name: str, params: list[str], returns: str, indent: int, limit: int = 88) -> str:
     """`def name(params) -> returns:`, one parameter per line when too long."""
     line = f"def {name}({', '.join(params)}) -> {returns}:"
     if indent + len(line) <= limit:

@@ -76,9 +76,27 @@ class Expression:
     def evaluate(self, env: Mapping[str, Value]) -> Value:
         return _evaluate(self.tree, env)
 
-    def to_python(self, fixed: Mapping[str, Value]) -> str:
-        """Python source with `fixed` names folded in (for the emitted code)."""
-        return ast.unparse(_fold(self.tree, fixed))
+    def to_python(
+        self, fixed: Mapping[str, Value], rename: Mapping[str, str] | None = None
+    ) -> str:
+        """Python source with `fixed` names folded in (for the emitted code).
+
+        `rename` replaces names by source fragments (themselves expressions).
+        """
+        tree = _fold(self.tree, fixed)
+        if rename:
+            tree = _fold(_Substitute(rename).visit(tree), {})
+        return ast.unparse(tree)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, rename: Mapping[str, str]) -> None:
+        self.rename = rename
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.rename:
+            return ast.parse(self.rename[node.id], mode="eval").body
+        return node
 
 
 @lru_cache(maxsize=4096)
@@ -238,4 +256,15 @@ def _simplify(node: ast.expr) -> ast.expr:
         return node.left
     if isinstance(node.op, ast.FloorDiv) and is_const(node.right, 1):
         return node.left
+    inner = node.left
+    if (  # `x * c // c` -> `x`
+        isinstance(node.op, ast.FloorDiv)
+        and isinstance(inner, ast.BinOp)
+        and isinstance(inner.op, ast.Mult)
+        and isinstance(node.right, ast.Constant)
+        and isinstance(inner.right, ast.Constant)
+        and is_const(inner.right, node.right.value)
+        and node.right.value != 0
+    ):
+        return inner.left
     return node

@@ -1,0 +1,28 @@
+"""Shared fixtures: where the zoo lives and the reference state dicts."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "specs"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def zoo_specs() -> list[Path]:
+    """Every model spec shipped in specs/ (not sweeps)."""
+    return sorted(p for p in SPECS.rglob("*.yaml") if "sweeps" not in p.parts)
+
+
+@cache
+def reference_models() -> dict[str, dict]:
+    return json.loads((FIXTURES / "reference_state_dicts.json").read_text())["models"]
+
+
+@pytest.fixture(scope="session")
+def references() -> dict[str, dict]:
+    return reference_models()
