@@ -113,5 +113,5 @@ def test_stride_on_one_by_one_is_folded_into_literals() -> None:
     spec = resgen.load_spec(SPECS / "resnet50.yaml")
     v1 = spec.model_copy(update={"defaults": spec.defaults.model_copy(update={"stride_on": "1x1"})})
     source = resgen.generate_code(v1)
-    assert "self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, stride=stride" in source
+    assert "in_channels, width, kernel_size=1, stride=stride, bias=False" in source
     assert "stride_on" not in source
