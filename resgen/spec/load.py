@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from resgen.errors import SpecError, SpecErrors
 from resgen.spec.schema import LAYER_MODELS, Spec
@@ -38,17 +38,30 @@ def _read(spec: str | Path, file: str | None) -> tuple[str, str]:
     return spec, file or "<spec>"
 
 
+def read_source(spec: str | Path, *, file: str | None = None) -> Source:
+    """Parse a spec file (or YAML text) without validating it, e.g. to edit it first."""
+    return read_yaml(*_read(spec, file))
+
+
 def validate(source: Source) -> Spec:
     """Validate parsed YAML against the schema; attach the source for later errors."""
     if not isinstance(source.data, dict):
         got = "an empty document" if source.data is None else type(source.data).__name__
         raise source.error((), f"a spec is a mapping of keys (name, input, stages, ...); got {got}")
-    try:
-        spec = Spec.model_validate(source.data)
-    except ValidationError as exc:
-        raise _translate(exc, source) from None
+    spec = validate_model(source, Spec)
     spec._source = source
     return spec
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_model(source: Source, model: type[Model]) -> Model:
+    """Validate parsed YAML against any schema model, errors with positions."""
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        raise _translate(exc, source) from None
 
 
 def source_of(spec: Spec) -> Source:
@@ -101,4 +114,12 @@ def _message(error: dict[str, Any]) -> str:
     return error["msg"]
 
 
-__all__ = ["format_path", "load_spec", "source_of", "spec_hash", "validate"]
+__all__ = [
+    "format_path",
+    "load_spec",
+    "read_source",
+    "source_of",
+    "spec_hash",
+    "validate",
+    "validate_model",
+]
