@@ -21,6 +21,14 @@ app = typer.Typer(
 )
 
 SpecArg = Annotated[Path, typer.Argument(help="A spec file (YAML).", show_default=False)]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override a spec path or param, e.g. --set params.n=9 (repeatable).",
+    ),
+]
 
 
 def fail(error: SpecError) -> None:
@@ -42,15 +50,17 @@ def build(
     check: Annotated[
         bool, typer.Option("--check", help="Instantiate the module and run a forward pass.")
     ] = False,
+    sets: SetOption = None,
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.table import human
     from resgen.codegen.emit import generate
     from resgen.graph import build_graph
     from resgen.outputs import write_all
+    from resgen.variants.overrides import load_overridden
 
     try:
-        graph = build_graph(spec)
+        graph = build_graph(load_overridden(spec, sets or []))
     except SpecError as error:
         fail(error)
     network = graph.graph["network"]
@@ -81,15 +91,18 @@ def build(
 
 
 @app.command()
-def validate(specs: Annotated[list[Path], typer.Argument(help="Spec files.")]) -> None:
+def validate(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files.")], sets: SetOption = None
+) -> None:
     """Check one or many specs; one line per spec. Exit 2 if any is invalid."""
     from resgen.analysis.table import human
     from resgen.graph import build_graph
+    from resgen.variants.overrides import load_overridden
 
     failed = 0
     for spec in specs:
         try:
-            graph = build_graph(spec)
+            graph = build_graph(load_overridden(spec, sets or []))
         except SpecError as error:
             failed += 1
             message = str(error).replace("\n", "\n    ")
@@ -111,13 +124,15 @@ def summary(
     fmt: Annotated[
         SummaryFormat, typer.Option("--format", "-f", help="table, md, csv or json.")
     ] = SummaryFormat.table,
+    sets: SetOption = None,
 ) -> None:
     """Per-layer output shapes, parameters and MACs, with totals."""
     from resgen.analysis.table import print_summary, render_summary
     from resgen.graph import build_graph
+    from resgen.variants.overrides import load_overridden
 
     try:
-        graph = build_graph(spec)
+        graph = build_graph(load_overridden(spec, sets or []))
     except SpecError as error:
         fail(error)
     if fmt is SummaryFormat.table:
