@@ -34,7 +34,9 @@ def test_build_defaults_to_build_folder(tmp_path: Path) -> None:
 
 def test_validate_many(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\ninput: [3, 32, 32]\nstages:\n  - {blocks: 2, width: 16, block: basik}\n")
+    bad.write_text(
+        "name: bad\ninput: [3, 32, 32]\nstages:\n  - {blocks: 2, width: 16, block: basik}\n"
+    )
     result = resgen("validate", str(SPECS / "resnet18.yaml"), str(bad), str(SPECS / "plain18.yaml"))
     assert result.returncode == 2
     lines = result.stdout.splitlines()
@@ -76,7 +78,8 @@ def test_schema_is_json_schema() -> None:
 def test_common_path_never_imports_torch(tmp_path: Path) -> None:
     code = (
         "import sys, runpy\n"
-        f"sys.argv = ['resgen', 'build', {str(SPECS / 'resnet50.yaml')!r}, '-o', {str(tmp_path)!r}]\n"
+        f"spec, out = {str(SPECS / 'resnet50.yaml')!r}, {str(tmp_path)!r}\n"
+        "sys.argv = ['resgen', 'build', spec, '-o', out]\n"
         "try:\n    runpy.run_module('resgen', run_name='__main__')\n"
         "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "for command in ('validate', 'summary'):\n"

@@ -12,7 +12,11 @@ from resgen.spec.expr import ExpressionError, parse
     [
         ("6 * n + 2", {"n": 9}, 56),
         ("width * 4", {"width": 64}, 256),
-        ("width * width_per_group // 64 * groups", {"width": 128, "width_per_group": 4, "groups": 32}, 256),
+        (
+            "width * width_per_group // 64 * groups",
+            {"width": 128, "width_per_group": 4, "groups": 32},
+            256,
+        ),
         ("max(16, int(c / 16 + 4) // 8 * 8)", {"c": 256}, 16),
         ("stride if stride_on == '1x1' else 1", {"stride": 2, "stride_on": "3x3"}, 1),
         ("2 ** 10", {}, 1024),
@@ -66,9 +70,12 @@ def test_folding_keeps_only_varying_names() -> None:
     assert expression.to_python({"stride_on": "1x1"}) == "1"
     assert parse("width * expansion").to_python({"expansion": 1}) == "width"
     assert parse("width * expansion").to_python({"expansion": 4}) == "width * 4"
-    assert parse("width * width_per_group // 64 * groups").to_python(
-        {"width_per_group": 64, "groups": 1}
-    ) == "width"
+    assert (
+        parse("width * width_per_group // 64 * groups").to_python(
+            {"width_per_group": 64, "groups": 1}
+        )
+        == "width"
+    )
     assert parse("out_channels + 1").to_python({}, {"out_channels": "(width * 4)"}) == (
         "width * 4 + 1"
     )

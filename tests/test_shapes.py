@@ -15,7 +15,9 @@ from resgen.graph.shapes import ShapeProblem, infer
     ("size", "kernel", "stride", "padding", "dilation"),
     list(itertools.product([1, 5, 7, 8, 13], [1, 3, 4, 7], [1, 2, 3], [0, 1, 3], [1, 2])),
 )
-def test_conv_matches_pytorch(size: int, kernel: int, stride: int, padding: int, dilation: int) -> None:
+def test_conv_matches_pytorch(
+    size: int, kernel: int, stride: int, padding: int, dilation: int
+) -> None:
     args = {"out": 4, "kernel": kernel, "stride": stride, "padding": padding,
             "dilation": dilation, "groups": 1}  # fmt: skip
     x = torch.zeros(1, 2, size, size + 1)
@@ -31,10 +33,15 @@ def test_conv_matches_pytorch(size: int, kernel: int, stride: int, padding: int,
 
 @pytest.mark.parametrize(
     ("size", "kernel", "stride", "padding", "ceil_mode"),
-    [c for c in itertools.product([2, 5, 7, 8, 13], [2, 3, 4], [1, 2, 3], [0, 1], [False, True])
-     if c[3] * 2 <= c[1] and c[1] <= c[0] + 2 * c[3]],
+    [
+        c
+        for c in itertools.product([2, 5, 7, 8, 13], [2, 3, 4], [1, 2, 3], [0, 1], [False, True])
+        if c[3] * 2 <= c[1] and c[1] <= c[0] + 2 * c[3]
+    ],
 )
-def test_pools_match_pytorch(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> None:
+def test_pools_match_pytorch(
+    size: int, kernel: int, stride: int, padding: int, ceil_mode: bool
+) -> None:
     args = {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
     x = torch.zeros(1, 3, size, size)
     for op, module in (

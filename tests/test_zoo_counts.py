@@ -71,8 +71,6 @@ def test_imagenet_plain_nets_lack_only_the_projections() -> None:
     for depth, projections in ((18, 3), (34, 3)):
         plain = resgen.build_graph(SPECS / f"plain{depth}.yaml").graph["params"]
         residual = resgen.build_graph(SPECS / f"resnet{depth}.yaml")
-        extra = sum(
-            d["params"] for n, d in residual.nodes(data=True) if ".downsample." in n
-        )
+        extra = sum(d["params"] for n, d in residual.nodes(data=True) if ".downsample." in n)
         assert residual.graph["params"] - plain == extra
         assert sum(1 for n in residual if n.endswith("downsample.0")) == projections

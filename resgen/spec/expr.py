@@ -76,9 +76,7 @@ class Expression:
     def evaluate(self, env: Mapping[str, Value]) -> Value:
         return _evaluate(self.tree, env)
 
-    def to_python(
-        self, fixed: Mapping[str, Value], rename: Mapping[str, str] | None = None
-    ) -> str:
+    def to_python(self, fixed: Mapping[str, Value], rename: Mapping[str, str] | None = None) -> str:
         """Python source with `fixed` names folded in (for the emitted code).
 
         `rename` replaces names by source fragments (themselves expressions).

@@ -82,7 +82,7 @@ def _translate(exc: ValidationError, source: Source) -> SpecError:
         path = _yaml_path(error["loc"])
         ctx: dict[str, Any] = error.get("ctx") or {}
         if error["type"] == "unknown_key":
-            path = path + (ctx["key"].strip("'\""),)
+            path = (*path, ctx["key"].strip("'\""))
         message = _message(error)
         if (path, message) in seen:
             continue

@@ -181,14 +181,14 @@ Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
 LayerName = Annotated[StrictStr, AfterValidator(_layer_name)]
 IntExpr = Annotated[
     Any,
-    PlainValidator(_int_or_expression, json_schema_input_type=Union[int, str]),
+    PlainValidator(_int_or_expression, json_schema_input_type=int | str),
     Field(description="an integer, or an expression over params such as 'width * 4'"),
 ]
 NumberExpr = Annotated[
-    Any, PlainValidator(_number_or_expression, json_schema_input_type=Union[float, int, str])
+    Any, PlainValidator(_number_or_expression, json_schema_input_type=float | int | str)
 ]
 Scalar = Annotated[
-    Any, PlainValidator(_scalar, json_schema_input_type=Union[bool, int, float, str])
+    Any, PlainValidator(_scalar, json_schema_input_type=bool | int | float | str)
 ]
 
 ShortcutKind = Literal["identity", "A", "B", "C", "D", "none"]
@@ -385,7 +385,8 @@ class Knobs(StrictModel):
     )
     stride_on: Literal["3x3", "1x1"] | None = Field(
         None,
-        description="bottleneck stride placement: '3x3' (v1.5, torchvision) or '1x1' (v1, the paper)",
+        description="bottleneck stride placement: '3x3' (v1.5, torchvision) "
+        "or '1x1' (v1, the paper)",
     )
     expansion: IntExpr | None = None
     groups: IntExpr | None = None

@@ -134,14 +134,14 @@ def _to_python(node: yaml.Node, path: Path, source: Source, depth: int) -> Any:
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
-                raise source.error(path + (key,), f"duplicate key {key!r}") from None
+                raise source.error((*path, key), f"duplicate key {key!r}") from None
             key_mark = key_node.start_mark
-            source.positions[path + (key,)] = (key_mark.line + 1, key_mark.column + 1)
-            result[key] = _to_python(value_node, path + (key,), source, depth + 1)
+            source.positions[(*path, key)] = (key_mark.line + 1, key_mark.column + 1)
+            result[key] = _to_python(value_node, (*path, key), source, depth + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _to_python(item, path + (index,), source, depth + 1)
+            _to_python(item, (*path, index), source, depth + 1)
             for index, item in enumerate(node.value)
         ]
     return _scalar(node, path, source)
