@@ -123,14 +123,17 @@ class OverriddenSource(Source):
 
     overrides: tuple[Override, ...] = ()
 
+    def __post_init__(self) -> None:
+        # expansion locates every node it adds, so finding the owner must be cheap
+        self._by_path = {override.path: override for override in self.overrides}
+        self._sizes = sorted({len(path) for path in self._by_path}, reverse=True)
+
     def _owner(self, path: KeyPath) -> Override | None:
-        """The latest, most specific override that wrote `path`."""
-        best = None
-        for override in self.overrides:
-            size = len(override.path)
-            if path[:size] == override.path and (best is None or size >= len(best.path)):
-                best = override
-        return best
+        """The most specific override that wrote `path` (the latest, if one path is set twice)."""
+        for size in self._sizes:
+            if size <= len(path) and (owner := self._by_path.get(path[:size])):
+                return owner
+        return None
 
     def locate(self, path: KeyPath) -> Location:
         owner = self._owner(tuple(path))

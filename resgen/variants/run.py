@@ -1,0 +1,97 @@
+"""Run a sweep: build every variant, in worker processes when that pays off.
+
+Results always come back in sweep order, whatever order the workers finish in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from resgen.spec.yaml_source import Source
+from resgen.variants.build import Options, Result, build_variant
+from resgen.variants.sweep import Sweep, Variant
+
+PARALLEL_FROM = 8  # smaller sweeps build in-process: starting workers costs more than it saves
+_PRELOAD = ["resgen.variants.build", "resgen.graph.expand", "resgen.codegen.emit"]
+
+_worker: tuple[Source, Options, str] | None = None
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_sweep(
+    sweep: Sweep, options: Options, *, jobs: int | None = None, progress: bool = False
+) -> list[Result]:
+    """Build every variant of `sweep`; `jobs=1` forces a single process."""
+    about = f"sweep {sweep.name} ({sweep.file})"
+    variants = sweep.variants
+    jobs = min(jobs or available_cores(), len(variants))
+    with _progress(progress, len(variants)) as advance:
+        if jobs <= 1 or len(variants) < PARALLEL_FROM:
+            results = []
+            for variant in variants:
+                results.append(build_variant(sweep.base, variant, options, about))
+                advance()
+        else:
+            # forkserver, not fork: the parent may hold threads (the progress bar, torch)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            with ProcessPoolExecutor(
+                jobs, mp_context=context, initializer=_start, initargs=(sweep.base, options, about)
+            ) as pool:
+                futures = [pool.submit(_build, variant) for variant in variants]
+                for _ in as_completed(futures):
+                    advance()
+                results = [future.result() for future in futures]
+    _refuse_duplicate_names(results)
+    return results
+
+
+def _start(base: Source, options: Options, about: str) -> None:
+    global _worker
+    _worker = (base, options, about)
+
+
+def _build(variant: Variant) -> Result:
+    assert _worker is not None, "worker not initialised"
+    base, options, about = _worker
+    return build_variant(base, variant, options, about)
+
+
+def _refuse_duplicate_names(results: list[Result]) -> None:
+    """Two variants cannot share a name (nor, so, their files): the later one fails."""
+    first: dict[str, Result] = {}
+    for result in results:
+        if not result.ok:
+            continue
+        if result.name in first:
+            result.error = (
+                f"variant {first[result.name].index} is also named {result.name!r}; "
+                "put the axis that tells them apart in the name template"
+            )
+        else:
+            first[result.name] = result
+
+
+@contextlib.contextmanager
+def _progress(show: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr (when `show`); yields the function that advances it."""
+    if not show:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("building variants", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("sweep", total=total)
+        yield lambda: bar.advance(task)

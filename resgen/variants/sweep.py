@@ -1,0 +1,263 @@
+"""Sweep files: a base spec plus axes, expanded into a list of planned variants.
+
+Sections `grid` and `zip` are dimensions, varied in the order they appear in
+the file (the first one slowest): each `grid` axis is a dimension of its own,
+the `zip` lists together form one. Axis keys are spec paths (`params.n`,
+`defaults.shortcut`, `stages[1].blocks`); an axis on `name` gives each value
+its own name template. See docs/variants.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from resgen.errors import Location, SpecError
+from resgen.spec.load import read_source, validate_model
+from resgen.spec.schema import Identifier, StrictModel, suggest
+from resgen.spec.yaml_source import Path as KeyPath
+from resgen.spec.yaml_source import Source, format_path
+from resgen.variants.overrides import Override, parse_path
+from resgen.variants.template import BUILTIN_FIELDS, Template
+
+NAME_PATH: KeyPath = ("name",)
+
+
+class SweepFile(StrictModel):
+    """The schema of a sweep file."""
+
+    resgen: Literal[1] = 1
+    sweep: Identifier = Field(description="the sweep's name")
+    description: str = ""
+    base: str | dict[str, Any] = Field(
+        description="the base spec: a path relative to this file, or the spec inline"
+    )
+    name: str | None = Field(None, description="variant name template, e.g. resnet{depth}")
+    set_: dict[str, Any] = Field({}, alias="set", description="overrides for every variant")
+    grid: dict[str, list[Any]] = Field({}, description="axes varied as a product")
+    zip_: dict[str, list[Any]] = Field({}, alias="zip", description="axes varied in lockstep")
+    exclude: list[dict[str, Any]] = Field([], description="combinations to leave out")
+
+
+@dataclass(frozen=True)
+class Axis:
+    section: str  # grid or zip
+    key: str  # as written in the sweep file
+    path: KeyPath
+    label: str  # its name in templates and tables: the last key, where unambiguous
+    values: tuple[Any, ...]
+    origins: tuple[Location, ...]
+
+    def override(self, index: int) -> Override:
+        return Override(self.path, self.values[index], self.origins[index])
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One planned variant: the overrides that make it and its name template."""
+
+    index: int  # position in the sweep, from 1
+    values: dict[str, Any]  # axis label -> value (a `name` axis shows as the name itself)
+    overrides: tuple[Override, ...]
+    template: Template
+    fields: dict[str, Any] = field(default_factory=dict)  # what the template can read
+
+
+@dataclass
+class Sweep:
+    name: str
+    file: str
+    base: Source
+    axes: list[Axis]
+    variants: list[Variant]
+
+    def variant(self, name: str) -> Iterator[Variant]:
+        """The variants that may be called `name` (all of them if naming needs a build)."""
+        for variant in self.variants:
+            if variant.template.needs_build or variant.template.render(variant.fields) == name:
+                yield variant
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read, validate and expand a sweep file; SpecError (with positions) if it is wrong."""
+    source = read_source(Path(path))
+    if not isinstance(source.data, dict):
+        raise source.error((), "a sweep is a mapping of keys (sweep, base, grid, zip, ...)")
+    model = validate_model(source, SweepFile)
+    base = _base(model, source)
+    fixed = [
+        Override(_path(source, ("set", key), key), value, source.locate(("set", key)))
+        for key, value in model.set_.items()
+    ]
+    dimensions = _dimensions(model, source)
+    axes = [axis for dimension in dimensions for axis in dimension]
+    _check_paths(source, fixed, axes)
+    labels = {axis.key: axis for axis in axes} | {axis.label: axis for axis in axes}
+    default = model.name or "{base}_" + "_".join(
+        f"{{{axis.label}}}" for axis in axes if axis.path != NAME_PATH
+    )
+    templates = _templates(source, axes, default, labels)
+    rules = _rules(source, model.exclude, labels, axes)
+    common = {"base": base.data.get("name", ""), "sweep": model.sweep}
+    variants: list[Variant] = []
+    for combination in itertools.product(*(_rows(dimension) for dimension in dimensions)):
+        picks = [index for row in combination for index in row]
+        if any(all(test(picks[axis]) for axis, test in rule) for rule in rules):
+            continue
+        chosen = [(axis, axis.values[i], i) for axis, i in zip(axes, picks, strict=True)]
+        fields = {**common, "index": len(variants) + 1}
+        named = [i for axis, _, i in chosen if axis.path == NAME_PATH]
+        chosen = [pick for pick in chosen if pick[0].path != NAME_PATH]
+        values = {axis.label: value for axis, value, _ in chosen}
+        fields |= {axis.key: value for axis, value, _ in chosen} | values
+        template = templates[named[0] if named else None]
+        overrides = [axis.override(i) for axis, _, i in chosen]
+        variants.append(Variant(len(variants) + 1, values, (*fixed, *overrides), template, fields))
+    if not variants:
+        raise source.error(("exclude",), "every variant is excluded")
+    return Sweep(model.sweep, source.file, base, axes, variants)
+
+
+def _base(model: SweepFile, source: Source) -> Source:
+    """The base spec's source; variants name their own class, so `class_name` goes."""
+    if isinstance(model.base, dict):
+        positions = {p[1:]: at for p, at in source.positions.items() if p[:1] == ("base",)}
+        base = Source(data=dict(model.base), file=source.file, positions=positions)
+    else:
+        file = os.path.normpath(Path(source.file).parent / model.base)
+        try:
+            base = read_source(Path(file))
+        except SpecError as exc:
+            if exc.location is not None:
+                raise
+            raise source.error(("base",), exc.message) from None
+        if not isinstance(base.data, dict):
+            raise source.error(("base",), f"{file} is not a spec (a mapping of keys)")
+    if "class_name" not in model.set_:
+        base.data.pop("class_name", None)
+    return base
+
+
+def _path(source: Source, where: KeyPath, key: str) -> KeyPath:
+    try:
+        return parse_path(key)
+    except ValueError as exc:
+        raise source.error(where, str(exc)) from None
+
+
+def _dimensions(model: SweepFile, source: Source) -> list[list[Axis]]:
+    """Grid axes and the zip group, in the order they appear in the file."""
+    paths = {key: _path(source, (section, key), key) for section in ("grid", "zip")
+             for key in source.data.get(section) or {}}  # fmt: skip
+    last = {key: next((p for p in reversed(path) if isinstance(p, str)), key)
+            for key, path in paths.items()}  # fmt: skip
+    labels = {
+        key: name if list(last.values()).count(name) == 1 and name not in BUILTIN_FIELDS else key
+        for key, name in last.items()
+    }
+    dimensions: list[list[Axis]] = []
+    for section in source.data:
+        if section == "grid":
+            dimensions += [[_axis(source, "grid", k, v, labels)] for k, v in model.grid.items()]
+        elif section == "zip" and model.zip_:
+            group = [_axis(source, "zip", k, v, labels) for k, v in model.zip_.items()]
+            lengths = {len(axis.values) for axis in group}
+            if len(lengths) > 1:
+                sizes = ", ".join(f"{axis.key} has {len(axis.values)}" for axis in group)
+                raise source.error(("zip",), f"zip lists must have the same length: {sizes}")
+            dimensions.append(group)
+    if not dimensions:
+        raise source.error((), "a sweep needs axes: a `grid` or a `zip` section")
+    return dimensions
+
+
+def _axis(
+    source: Source, section: str, key: str, values: list[Any], labels: dict[str, str]
+) -> Axis:
+    if not values:
+        raise source.error((section, key), "an axis needs at least one value")
+    path = parse_path(key)
+    if path == NAME_PATH and not all(isinstance(v, str) for v in values):
+        raise source.error((section, key), "values of a `name` axis are name templates (strings)")
+    origins = tuple(source.locate((section, key, i)) for i in range(len(values)))
+    return Axis(section, key, path, labels[key], tuple(values), origins)
+
+
+def _rows(dimension: list[Axis]) -> list[tuple[int, ...]]:
+    """The value indexes a dimension takes: one per value, shared by a zip group."""
+    return [(i,) * len(dimension) for i in range(len(dimension[0].values))]
+
+
+def _check_paths(source: Source, fixed: list[Override], axes: list[Axis]) -> None:
+    seen: dict[KeyPath, str] = {}
+    for where, path in [(("set", format_path(o.path)), o.path) for o in fixed] + [
+        ((axis.section, axis.key), axis.path) for axis in axes
+    ]:
+        if path in seen:
+            raise source.error(where, f"{format_path(path)} is already set by {seen[path]}")
+        seen[path] = f"{where[0]}: {where[1]}"
+
+
+def _templates(
+    source: Source, axes: list[Axis], default: str, labels: dict[str, Axis]
+) -> dict[int | None, Template]:
+    """The sweep's name template, and one per value of a `name` axis."""
+    origin = source.locate(("name",)) if "name" in source.data else source.locate(("sweep",))
+    templates: dict[int | None, Template] = {None: Template(default, origin)}
+    for axis in axes:
+        if axis.path == NAME_PATH:
+            templates.update({i: Template(v, axis.origins[i]) for i, v in enumerate(axis.values)})
+    for template in templates.values():
+        template.check(name for name, axis in labels.items() if axis.path != NAME_PATH)
+    return templates
+
+
+Rule = list[tuple[int, Callable[[int], bool]]]
+
+
+def _rules(
+    source: Source, rules: list[dict[str, Any]], labels: dict[str, Axis], axes: list[Axis]
+) -> list[Rule]:
+    """Exclude rules as tests: a rule leaves out the variants that match all of its keys."""
+    tests: list[Rule] = []
+    for n, rule in enumerate(rules):
+        if not rule:
+            raise source.error(("exclude", n), "an exclude rule needs at least one axis")
+        tests.append(
+            [_test(source, ("exclude", n, k), labels, axes, k, v) for k, v in rule.items()]
+        )
+    return tests
+
+
+def _test(
+    source: Source,
+    where: KeyPath,
+    labels: dict[str, Axis],
+    axes: list[Axis],
+    key: str,
+    wanted: Any,
+) -> tuple[int, Callable[[int], bool]]:
+    """`(axis position, test on a value index)`; a list means any of its values."""
+    axis = labels.get(key)
+    if axis is None:
+        raise source.error(
+            where,
+            f"{key!r} is not an axis{suggest(key, labels)}",
+            "axes: " + ", ".join(axis.label for axis in axes),
+        )
+    options = [wanted] if wanted in axis.values or not isinstance(wanted, list) else wanted
+    missing = [v for v in options if v not in axis.values]
+    if missing:
+        raise source.error(
+            where,
+            f"{axis.label} never takes the value {missing[0]!r}, so this rule never matches",
+            f"its values: {', '.join(map(repr, axis.values))}",
+        )
+    chosen = {i for i, value in enumerate(axis.values) if value in options}
+    return axes.index(axis), chosen.__contains__
