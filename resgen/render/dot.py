@@ -18,6 +18,7 @@ from resgen.render.style import (
     EDGE_COLOR,
     GROUP_COLOR,
     TEXT_COLOR,
+    branch_style,
     join_style,
     op_color,
     shortcut_label,
@@ -78,6 +79,7 @@ class _Legend:
     ops: list[str] = field(default_factory=list)
     shortcuts: dict[str, list[str]] = field(default_factory=dict)  # kind -> option letters
     joins: list[str] = field(default_factory=list)
+    branches: list[str] = field(default_factory=list)
     block_borders: dict[str, list[str]] = field(default_factory=dict)
     shape_change: bool = False
 
@@ -306,7 +308,13 @@ class _Writer:
             shape = format_shape(data.get("shape", ()))
             pairs: list[tuple[str, str | float | int]] = [("label", shape)]
             kind = self.shortcut_kind(source, target, data) if self.level == "layer" else ""
-            if kind:
+            branch = self.extra_branch(target, data) if self.level == "layer" else ""
+            if branch and not kind:
+                line = branch_style(branch)
+                self.legend.add(self.legend.branches, branch)
+                pairs += [("color", line.color), ("style", line.dot_style)]
+                pairs += [("penwidth", line.width), ("weight", 1)]
+            elif kind:
                 line = shortcut_style(kind)
                 option = str(data.get("option", ""))
                 self.legend.shortcuts.setdefault(kind, [])
@@ -334,6 +342,11 @@ class _Writer:
             return block.shortcut if block and block.shortcut else "shortcut"
         return ""
 
+    def extra_branch(self, target: str, data: dict) -> str:
+        """A branch other than main, shortcut and post (a gate's T(x), ...), or ``""``."""
+        branch = data.get("branch") or self.graph.nodes[target].get("branch") or ""
+        return "" if branch in {"main", "shortcut", "post"} else str(branch)
+
     # ------------------------------------------------------------------ legend
 
     def write_legend(self) -> None:
@@ -345,6 +358,9 @@ class _Writer:
             pairs.append(
                 _line_pair(line.color, line.dot_style, line.width, shortcut_label(kind, options))
             )
+        for branch in legend.branches:
+            line = branch_style(branch)
+            pairs.append(_line_pair(line.color, line.dot_style, line.width, line.label))
         for op in legend.joins:
             style = join_style(op)
             pairs.append((f"<TD>{html(style.symbol)}</TD>", _text(style.label)))

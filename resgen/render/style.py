@@ -61,6 +61,16 @@ def shortcut_style(kind: str) -> LineStyle:
     return SHORTCUTS.get(kind, _OTHER_SHORTCUT)
 
 
+BRANCHES: dict[str, LineStyle] = {
+    "gate": LineStyle("#1b9e77", "solid", "", 1.8, "gate branch T(x)"),
+}
+
+
+def branch_style(branch: str) -> LineStyle:
+    """Line style of a block's extra branch (not main, shortcut or post), e.g. a gate."""
+    return BRANCHES.get(branch, LineStyle("#7f7f7f", "solid", "", 1.4, f"{branch} branch"))
+
+
 def shortcut_label(kind: str, options: list[str]) -> str:
     """Legend text naming the spec's option letters actually used."""
     base = shortcut_style(kind).label

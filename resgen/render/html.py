@@ -1,0 +1,150 @@
+"""Checked graph -> one self-contained interactive HTML page (no network, works from file://).
+
+The page embeds the graph as JSON and lays it out in the browser with a small
+script of our own (templates/render/view.js): residual networks are
+series-parallel, so a column-per-branch layout needs no layout library, and
+expanding or collapsing a stage or block is a re-layout in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import jinja2
+import networkx as nx
+
+from resgen import __version__
+from resgen.render.dot import LEVELS, block_shortcut_text
+from resgen.render.labels import compact, describe, format_shape
+from resgen.render.style import BRANCHES, CHANGE_COLOR, JOINS, SHORTCUTS, join_style, op_color
+from resgen.render.tree import Group, build_tree
+
+TEMPLATE_FOLDER = "render"
+
+
+def to_html(graph: nx.DiGraph, level: str = "stage", roll: bool = False) -> str:
+    """The page; `level` is how far it opens unfolded, `roll` folds identical runs."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    data = payload(graph, level, roll)
+    env = _environment()
+    folder = env.loader.searchpath[0]  # type: ignore[union-attr]
+    template = env.get_template(f"{TEMPLATE_FOLDER}/view.html.j2")
+    return template.render(
+        title=f"{data['name']} · resgen",
+        data_json=embed_json(data),
+        css=_read(folder, "view.css"),
+        script=_read(folder, "view.js"),
+        version=__version__,
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    from resgen.codegen.emit import templates_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _read(folder: str, name: str) -> str:
+    from pathlib import Path
+
+    return (Path(folder) / TEMPLATE_FOLDER / name).read_text(encoding="utf-8")
+
+
+def embed_json(data: Any) -> str:
+    """JSON that is safe inside a `<script>` element (no `</script>`, no `<!--`)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def payload(graph: nx.DiGraph, level: str, roll: bool) -> dict[str, Any]:
+    """Everything the page shows, in data-flow order."""
+    names = list(graph.nodes)
+    index = {name: i for i, name in enumerate(names)}
+    joins = {v for _, v, e in graph.edges(data=True) if "branch" in e}
+    nodes = []
+    for name, data in graph.nodes(data=True):
+        args = data.get("args", {})
+        nodes.append(
+            {
+                "id": name,
+                "op": data.get("op", "?"),
+                "d": describe(data.get("op", "?"), args, data.get("shape", ())),
+                "s": format_shape(data.get("shape", ())),
+                "i": format_shape(data.get("in_shape", ())),
+                "p": data.get("params", 0),
+                "m": data.get("macs", 0),
+                "a": data.get("activations", 0),
+                "br": data.get("branch", ""),
+                "j": 1 if name in joins else 0,
+                "loc": data.get("location", ""),
+                "args": {k: v for k, v in args.items() if isinstance(v, str | int | float | bool)},
+            }
+        )
+    edges = [
+        [index[u], index[v], e.get("kind", ""), str(e.get("option", "")), e.get("branch", "")]
+        for u, v, e in graph.edges(data=True)
+    ]
+    tree = build_tree(graph, roll)
+    ops = list(dict.fromkeys(n["op"] for n in nodes))
+    g = graph.graph
+    network = g.get("network")
+    return {
+        "name": network.name if network is not None else str(g.get("name", "network")),
+        "input": format_shape(tuple(network.input)) if network is not None else "",
+        "output": format_shape(graph.nodes[g["output"]]["shape"]) if "output" in g else "",
+        "totals": {k: g.get(k, 0) for k in ("params", "macs", "activations")},
+        "level": level,
+        "roll": roll,
+        "nodes": nodes,
+        "edges": edges,
+        "tree": [_item(item, index) for item in tree.items],
+        "colors": {op: op_color(op) for op in ops},
+        "shortcuts": {
+            kind: {"color": s.color, "dash": s.dash, "width": s.width, "label": s.label}
+            for kind, s in SHORTCUTS.items()
+        },
+        "branches": {
+            branch: {"color": s.color, "dash": s.dash, "width": s.width, "label": s.label}
+            for branch, s in BRANCHES.items()
+        },
+        "joins": {op: {"symbol": s.symbol, "label": s.label} for op, s in JOINS.items()},
+        "change": CHANGE_COLOR,
+    }
+
+
+def _item(item: str | Group, index: dict[str, int]) -> int | dict[str, Any]:
+    if not isinstance(item, Group):
+        return index[item]
+    entry: dict[str, Any] = {
+        "key": item.key,
+        "k": item.kind,
+        "n": item.name,
+        "t": item.type_name,
+        "c": item.count,
+        "in": format_shape(item.in_shape),
+        "out": format_shape(item.shape),
+        "p": item.params,
+        "m": item.macs,
+        "a": item.activations,
+        "ch": 1 if item.changes_shape else 0,
+        "items": [_item(child, index) for child in item.items],
+    }
+    if item.kind in {"block", "run"}:
+        entry["sc"] = item.shortcut
+        entry["opt"] = item.option
+        entry["j"] = item.join
+        entry["sct"] = block_shortcut_text(item) if item.shortcut else "no shortcut"
+        entry["jsym"] = join_style(item.join).symbol if item.join else ""
+    entry["sum"] = f"{compact(item.params)} params · {compact(item.macs)} MACs"
+    return entry
