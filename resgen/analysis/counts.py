@@ -30,8 +30,11 @@ def params_of(
     if op == "conv":
         weights = args["out"] * (args["in"] // args["groups"]) * args["kernel"] ** 2
         return weights + (args["out"] if args["bias"] else 0)
-    if op == "bn":
+    if op in {"bn", "gn"}:
         return 2 * shape[0]
+    if op == "se":
+        channels, reduced = shape[0], args["reduced"]
+        return 2 * channels * reduced + reduced + channels
     if op == "linear":
         return in_shape[0] * args["out"] + (args["out"] if args["bias"] else 0)
     return 0
@@ -44,6 +47,8 @@ def macs_of(
         return math.prod(shape) * (args["in"] // args["groups"]) * args["kernel"] ** 2
     if op == "linear":
         return in_shape[0] * args["out"]
+    if op == "se":  # two 1x1 convolutions on the squeezed 1x1 map
+        return 2 * shape[0] * args["reduced"]
     return 0
 
 

@@ -1,7 +1,9 @@
-"""The built-in block types, defined in `library.yaml` in the spec language itself."""
+"""Block types: the built-in library (`library.yaml`, written in the spec language
+itself) and a spec's own `blocks:`, with `base:` inheritance resolved."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -16,4 +18,45 @@ LIBRARY_FILE = Path(__file__).with_name("library.yaml")
 @cache
 def builtin_blocks() -> dict[str, BlockDef]:
     source = read_yaml(LIBRARY_FILE.read_text(encoding="utf-8"), str(LIBRARY_FILE))
-    return TypeAdapter(dict[str, BlockDef]).validate_python(source.data)
+    raw = TypeAdapter(dict[str, BlockDef]).validate_python(source.data)
+    return resolve_bases(raw, lambda name, message: ValueError(f"{name}: {message}"))
+
+
+def resolve_bases(
+    blocks: Mapping[str, BlockDef],
+    error: Callable[[str, str], Exception],
+    known: Mapping[str, BlockDef] | None = None,
+) -> dict[str, BlockDef]:
+    """Each block with `base:` becomes its base with the keys it sets replaced.
+
+    `params` are merged (the derived block's values win). `error(name, message)`
+    builds the exception for an unknown base, a cycle, or an empty main branch.
+    """
+    known = dict(known or {})
+    resolved: dict[str, BlockDef] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> BlockDef:
+        if name in resolved:
+            return resolved[name]
+        if name not in blocks:
+            return known[name]
+        block = blocks[name]
+        if block.base is not None:
+            if block.base in chain:
+                raise error(name, f"block types inherit in a cycle: {' -> '.join((*chain, name))}")
+            if block.base not in blocks and block.base not in known:
+                raise error(name, f"unknown base block type {block.base!r}")
+            parent = resolve(block.base, (*chain, name))
+            update = {field: getattr(block, field) for field in block.model_fields_set}
+            update["params"] = {**parent.params, **block.params}
+            update["let"] = {**parent.let, **block.let}
+            update["base"] = None
+            block = parent.model_copy(update=update)
+        if not block.main:
+            raise error(name, "a block type needs a `main` branch (or a `base` that has one)")
+        resolved[name] = block
+        return block
+
+    for name in blocks:
+        resolve(name, ())
+    return resolved

@@ -18,14 +18,26 @@ from typing import Any
 import jinja2
 
 from resgen import __version__
-from resgen.codegen.pytorch_ops import constructor, forward_call, has_module, signature, wrap
+from resgen.codegen.pytorch_ops import (
+    ACTIVATION_MODULES,
+    HELPER_MODULES,
+    constructor,
+    forward_call,
+    has_module,
+    signature,
+    wrap,
+)
 from resgen.graph.model import Block, Network, Op
 from resgen.spec.expr import parse
 from resgen.spec.schema import layer_op
 
 DEFAULTED = {"stride": "1", "dilation": "1"}
-HELPER_CLASSES = {"zeropad": "ZeroPadShortcut"}
-HELPER_FUNCTIONS = {"projection": "projection", "avgdown": "avg_down_projection"}
+HELPER_CLASSES = {"zeropad": "ZeroPadShortcut", **HELPER_MODULES}
+HELPER_FUNCTIONS = {
+    "projection": "projection",
+    "avgdown": "avg_down_projection",
+    "named_sequential": "named_sequential",
+}
 _SAFE_DOC = re.compile(r"[A-Za-z0-9 .,;:()'×x+\-/_*=%<>]*")
 
 
@@ -84,6 +96,7 @@ class _BlockWriter:
         self.used: dict[str, None] = {}
         self.init: list[str] = []
         self.attrs: set[str] = set()
+        self.helpers: set[str] = set()
 
     def code(self, values: list[Any], source: Any) -> str:
         """A literal if every instance agrees, else the folded expression."""
@@ -121,27 +134,30 @@ class _BlockWriter:
                 rendered = parse(rendered).to_python({}, {name: replacement})
         return rendered
 
-    def op_args(self, index: int, ops: list[Op], channels: Any) -> tuple[dict[str, str], Any]:
-        """Source for each argument of the `index`-th op; also the new channel source."""
+    def op_args(self, ops: list[Op], channels: Any) -> tuple[dict[str, str], Any]:
+        """Source for each argument of one op across instances; also the new channel source."""
         _, raw = layer_op(ops[0].source)
         op = ops[0].op
         values = {k: [o.args[k] for o in ops] for k in ops[0].args}
         in_channels = [o.in_shape[0] for o in ops]
-        args = {k: self.code(v, getattr(raw, k, None)) for k, v in values.items() if k != "in"}
-        if op == "conv":
+        args = {
+            k: self.code(v, getattr(raw, k, None))
+            for k, v in values.items()
+            if k not in {"in", "reduced"}
+        }
+        if op in {"conv", "linear"}:
             args["in"] = self.code(in_channels, channels)
             if (
-                raw.padding is None
-                and "padding" in args
+                op == "conv"
+                and raw.padding is None
                 and args["padding"] not in map(repr, values["padding"])
             ):
                 args["padding"] = self.default_padding(values, raw)
             return args, raw.out
-        if op == "bn":
+        if op in {"bn", "gn", "se"}:
             args["channels"] = self.code(in_channels, channels)
-        if op == "linear":
-            args["in"] = self.code(in_channels, channels)
-            return args, raw.out
+        if op == "gn" and "groups" not in args:
+            args["groups"] = self.code(values["groups"], "norm_groups")
         return args, channels
 
     def default_padding(self, values: dict[str, list[Any]], raw: Any) -> str:
@@ -152,45 +168,69 @@ class _BlockWriter:
             return dilation if half == 1 else f"{half} * {dilation}"
         return self.code(values["padding"], f"({raw.dilation}) * (({raw.kernel}) - 1) // 2")
 
-    def layers(self, sequences: list[list[Op]], channels: Any, x: str) -> tuple[list[str], Any]:
+    def layers(
+        self, sequences: list[list[Op]], channels: Any, x: str, var: str = "out"
+    ) -> tuple[list[str], Any]:
+        """One forward line per op (`var = self.attr(x)`); constructors go to `init`."""
         lines = []
         for index in range(len(sequences[0])):
             ops = [seq[index] for seq in sequences]
             op, attr = ops[0].op, ops[0].attr
-            args, channels = self.op_args(index, ops, channels)
+            args, channels = self.op_args(ops, channels)
             if has_module(op) and attr not in self.attrs:
                 self.attrs.add(attr)
-                self.init.append(f"self.{attr} = {constructor(op, args)}")
-            lines.append(f"out = {forward_call(op, attr, x)}")
-            x = "out"
+                # an activation on the block input must not overwrite it: the shortcut reads it
+                inplace = not (x == "x" and op in ACTIVATION_MODULES)
+                self.init.append(f"self.{attr} = {constructor(op, args, inplace)}")
+                self.helpers.update({op} & set(HELPER_MODULES))
+            lines.append(f"{var} = {forward_call(op, attr, x)}")
+            x = var
         return lines, channels
+
+    def shortcut_lines(self, source: str) -> list[str]:
+        kinds = {b.shortcut.kind for b in self.blocks}
+        if kinds == {"identity"}:
+            return ["identity = x"]
+        if "identity" in kinds:
+            return [
+                "identity = x",
+                "if self.downsample is not None:",
+                f"    identity = self.downsample({source})",
+            ]
+        return [f"identity = self.downsample({source})"]
 
     def write(self) -> tuple[BlockClass, list[str]]:
         first = self.blocks[0]
         doc = first.definition.doc or f"The {first.type_name!r} block."
-        forward, channels = self.layers([b.main for b in self.blocks], "in_channels", "x")
-        kinds = {b.shortcut.kind for b in self.blocks}
-        shortcut_lines = []
+        main, channels = self.layers([b.main for b in self.blocks], "in_channels", "x")
+        forward = main
         if first.join:
-            if kinds == {"identity"}:
-                shortcut_lines = ["identity = x"]
-            elif "identity" in kinds:
-                shortcut_lines = [
-                    "identity = x",
-                    "if self.downsample is not None:",
-                    "    identity = self.downsample(x)",
-                ]
+            tap = first.shortcut.tap
+            if tap is None:
+                forward = self.shortcut_lines("x") + main
             else:
-                shortcut_lines = ["identity = self.downsample(x)"]
-            forward.append("out = out + identity")
+                forward = main[: tap + 1] + self.shortcut_lines("out") + main[tap + 1 :]
+            if first.join == "gate":
+                gate, _ = self.layers([b.gate for b in self.blocks], "in_channels", "x", "gate")
+                forward += [*gate, "out = gate * out + (1 - gate) * identity"]
+            elif first.join == "concat":
+                forward.append("out = torch.cat([identity, out], 1)")
+            else:
+                forward.append("out = out + identity")
+            channels = "out_channels"
         post, _ = self.layers([b.post for b in self.blocks], channels, "out")
-        forward = shortcut_lines + forward + post + ["return out"]
+        forward = [*forward, *post, "return out"]
         params = self.params()
+        kinds = {b.shortcut.kind for b in self.blocks}
         if kinds - {"identity", "none"}:
             optional = "identity" in kinds
             params.append(Param("downsample", "nn.Module | None" if optional else "nn.Module",
                                 "None" if optional else None))  # fmt: skip
             self.init.append("self.downsample = downsample")
+        gate_bias = first.definition.gate_bias
+        if gate_bias is not None and first.gate:
+            conv = next(op for op in first.gate if op.op == "conv")
+            self.init.append(f"nn.init.constant_(self.{conv.attr}.bias, {float(gate_bias)!r})")
         init = [wrap(line, 8) for line in self.init]
         calls = [self.call(block, params) for block in self.blocks]
         return BlockClass(self.name, docstring(doc), params, init, forward), calls
@@ -217,39 +257,55 @@ class _BlockWriter:
 
 def shortcut_call(block: Block) -> str:
     s = block.shortcut
+    stride = f", stride={s.stride}" if s.stride != 1 else ""
     if s.kind == "zeropad":
         return (
             f"ZeroPadShortcut(stride={s.stride}, extra_channels={s.out_channels - s.in_channels})"
         )
-    stride = f", stride={s.stride}" if s.stride != 1 else ""
+    if s.kind == "conv":
+        return f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1{stride}, bias=False)"
+    if s.kind == "avgdown_conv":
+        pool = f"nn.AvgPool2d({s.stride}, ceil_mode=True, count_include_pad=False)"
+        conv = f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1, bias=False)"
+        return f"nn.Sequential({pool if s.stride > 1 else 'nn.Identity()'}, {conv})"
     return f"{HELPER_FUNCTIONS[s.kind]}({s.in_channels}, {s.out_channels}{stride})"
 
 
 def literal_args(op: Op) -> dict[str, str]:
     args = {k: repr(v) for k, v in op.args.items()}
-    if op.op in {"bn"}:
+    if op.op in {"bn", "gn", "se"}:
         args["channels"] = repr(op.shape[0])
     if op.op == "linear":
         args["in"] = repr(op.in_shape[0])
     return args
 
 
-def _stage_lines(stage_name: str, calls: list[str]) -> list[str]:
-    """`self.layer1 = nn.Sequential(...)`, runs of equal blocks as comprehensions."""
+def _container(entries: list[tuple[str, str]]) -> str:
+    """`nn.Sequential(...)` for numbered children, `named_sequential(...)` for named ones."""
+    numbered = all(name.isdigit() for name, _ in entries)
+    items = [expr if numbered else f"{name}={expr}" for name, expr in entries]
+    head = "nn.Sequential" if numbered else "named_sequential"
+    body = "\n".join(
+        "\n".join(f"    {line}" for line in wrap(f"{item},", 12).splitlines()) for item in items
+    )
+    return f"{head}(\n{body}\n)"
+
+
+def _stage_expr(names: list[str], calls: list[str]) -> str:
+    """A stage as a container; runs of equal unnamed blocks become comprehensions."""
+    if not all(name.isdigit() for name in names):
+        return _container(list(zip(names, calls, strict=True)))
     items, index = [], 0
     while index < len(calls):
         run = 1
         while index + run < len(calls) and calls[index + run] == calls[index]:
             run += 1
         if run >= 3:
-            items.append(f"*[{calls[index]} for _ in range({run})],")
+            items.append(f"*[{calls[index]} for _ in range({run})]")
         else:
-            items.extend(f"{call}," for call in calls[index : index + run])
+            items.extend(calls[index : index + run])
         index += run
-    body = "\n".join(
-        "\n".join(f"    {line}" for line in wrap(item, 12).splitlines()) for item in items
-    )
-    return [f"self.{stage_name} = nn.Sequential(\n{body}\n)"]
+    return _container([(str(i), item) for i, item in enumerate(items)])
 
 
 @dataclass
@@ -258,6 +314,7 @@ class _NetworkView:
     init: list[str]
     forward: list[str]
     params: list[Param]
+    zero_init: list[tuple[str, str]]
 
     @property
     def signature(self) -> str:
@@ -268,32 +325,50 @@ class _NetworkView:
         return signature("build", [str(p) for p in self.params], self.class_name, 0)
 
 
-def _network_view(
-    net: Network, classes: dict[tuple[str, bool], str], calls: dict[str, str]
-) -> _NetworkView:
+def _module_expr(op: Op, args: dict[str, str] | None = None) -> str:
+    if op.op == "sequential":
+        return _container([(child.attr, _module_expr(child)) for child in op.children])
+    return constructor(op.op, args or literal_args(op))
+
+
+def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
     init: list[str] = []
     forward: list[str] = []
     attrs: set[str] = set()
     params: list[Param] = []
+    contained: list[tuple[str, str]] = []
     last_linear = net.head[-1] if net.head and net.head[-1].op == "linear" else None
 
-    def emit_ops(ops: list[Op]) -> None:
+    def emit_ops(ops: list[Op], inside: bool) -> None:
         for op in ops:
             args = literal_args(op)
             if op is last_linear:
                 params.append(Param("num_classes", "int", repr(op.args["out"])))
                 args["out"] = "num_classes"
+            if inside:
+                contained.append((op.attr, _module_expr(op, args)))
+                continue
             if has_module(op.op) and op.attr not in attrs:
                 attrs.add(op.attr)
-                init.append(wrap(f"self.{op.attr} = {constructor(op.op, args)}", 8))
+                init.append(wrap(f"self.{op.attr} = {_module_expr(op, args)}", 8))
             forward.append(f"x = {forward_call(op.op, op.attr, 'x')}")
 
-    emit_ops(net.stem)
+    inside = net.features is not None
+    emit_ops(net.stem, inside)
     for stage in net.stages:
-        init.extend(_stage_lines(stage.name, [calls[b.path] for b in stage.blocks]))
-        forward.append(f"x = self.{stage.name}(x)")
-    emit_ops(net.head)
-    return _NetworkView(net.class_name, init, forward, params)
+        names = [b.path.rsplit(".", 1)[1] for b in stage.blocks]
+        expr = _stage_expr(names, [calls[b.path] for b in stage.blocks])
+        if inside:
+            contained.append((stage.name, expr))
+        else:
+            init.append(f"self.{stage.name} = {expr}")
+            forward.append(f"x = self.{stage.name}(x)")
+        emit_ops(stage.after, inside)
+    if inside:
+        init.append(f"self.{net.features} = {_container(contained)}")
+        forward.append(f"x = self.{net.features}(x)")
+    emit_ops(net.head, False)
+    return _NetworkView(net.class_name, init, forward, params, [])
 
 
 def _class_key(block: Block) -> tuple[str, bool]:
@@ -340,20 +415,40 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
 
 
+def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]:
+    """Which helper definitions the emitted file needs."""
+    used = {b.shortcut.kind for w in writers for b in w.blocks} | {
+        h for w in writers for h in w.helpers
+    }
+    top = [*net.stem, *net.head, *(op for stage in net.stages for op in stage.after)]
+    while top:
+        op = top.pop()
+        used.add(op.op)
+        top.extend(op.children)
+    if "named_sequential(" in source:
+        used.add("named_sequential")
+    return used
+
+
 def generate(net: Network, params: int) -> str:
     names = _class_names(net)
     grouped: dict[tuple[str, bool], list[Block]] = {}
     for stage in net.stages:
         for block in stage.blocks:
             grouped.setdefault(_class_key(block), []).append(block)
-    classes, calls = [], {}
+    classes, calls, writers, zero_init = [], {}, [], []
     for key, blocks in grouped.items():
-        cls, block_calls = _BlockWriter(names[key], blocks).write()
+        writer = _BlockWriter(names[key], blocks)
+        cls, block_calls = writer.write()
+        writers.append(writer)
         classes.append(cls)
         calls.update({b.path: c for b, c in zip(blocks, block_calls, strict=True)})
-    kinds = {b.shortcut.kind for blocks in grouped.values() for b in blocks}
-    view = _network_view(net, names, calls)
-    source = (
+        if blocks[0].zero_init:
+            zero_init.append((cls.name, blocks[0].zero_init))
+    view = _network_view(net, calls)
+    view.zero_init = zero_init
+    body = "\n".join([*(c.name for c in classes), *view.init])
+    return (
         _environment()
         .get_template("model.py.j2")
         .render(
@@ -363,9 +458,7 @@ def generate(net: Network, params: int) -> str:
             classes=classes,
             params=f"{params:,}",
             input="×".join(map(str, net.input)),
-            helpers={kind for kind in kinds if kind in HELPER_CLASSES or kind in HELPER_FUNCTIONS},
-            uses_functional="zeropad" in kinds,
+            helpers=_helpers(net, writers, body),
             spec_name=repr(net.name),
         )
     )
-    return source

@@ -7,8 +7,19 @@ class, where every value is a literal, and block classes, where some are not.
 
 from __future__ import annotations
 
-ACTIVATION_MODULES = {"relu": "nn.ReLU(inplace=True)"}
+ACTIVATION_MODULES = {
+    "relu": "nn.ReLU(inplace=True)",
+    "silu": "nn.SiLU(inplace=True)",
+    "gelu": "nn.GELU()",
+    "sigmoid": "nn.Sigmoid()",
+    "tanh": "nn.Tanh()",
+    "leaky_relu": "nn.LeakyReLU(inplace=True)",
+    "elu": "nn.ELU(inplace=True)",
+    "mish": "nn.Mish(inplace=True)",
+    "hardswish": "nn.Hardswish(inplace=True)",
+}
 FUNCTIONAL = {"flatten": "torch.flatten({x}, 1)"}
+HELPER_MODULES = {"se": "SqueezeExcite", "drop_path": "DropPath"}
 
 
 def _keywords(pairs: list[tuple[str, str, str | None]]) -> list[str]:
@@ -16,7 +27,7 @@ def _keywords(pairs: list[tuple[str, str, str | None]]) -> list[str]:
     return [f"{key}={value}" for key, value, default in pairs if value != default]
 
 
-def constructor(op: str, args: dict[str, str]) -> str:
+def constructor(op: str, args: dict[str, str], inplace: bool = True) -> str:
     """`nn.Conv2d(64, 128, kernel_size=3, ...)` for one op."""
     if op == "conv":
         keywords = _keywords(
@@ -32,8 +43,11 @@ def constructor(op: str, args: dict[str, str]) -> str:
         return f"nn.Conv2d({', '.join([args['in'], args['out'], *keywords])})"
     if op == "bn":
         return f"nn.BatchNorm2d({args['channels']})"
+    if op == "gn":
+        return f"nn.GroupNorm({args['groups']}, {args['channels']})"
     if op in ACTIVATION_MODULES:
-        return ACTIVATION_MODULES[op]
+        module = ACTIVATION_MODULES[op]
+        return module if inplace else module.replace("inplace=True", "")
     if op == "avgpool" and args["kernel"] == "None":
         return "nn.AdaptiveAvgPool2d(1)"
     if op in {"maxpool", "avgpool"}:
@@ -52,6 +66,15 @@ def constructor(op: str, args: dict[str, str]) -> str:
         return f"nn.Linear({', '.join([args['in'], args['out'], *bias])})"
     if op == "dropout":
         return f"nn.Dropout(p={args['p']})"
+    if op == "drop_path":
+        return f"DropPath({args['p']})"
+    if op == "se":
+        keywords = _keywords(
+            [("reduction", args["reduction"], "16"), ("divisor", args["divisor"], "8")]
+        )
+        return f"SqueezeExcite({', '.join([args['channels'], *keywords])})"
+    if op == "flatten":
+        return "nn.Flatten(1)"
     raise KeyError(f"no PyTorch constructor for op {op!r}")
 
 
@@ -76,9 +99,13 @@ def wrap(line: str, indent: int, limit: int = 88) -> str:
     trailing = "," if line.endswith(",") else ""
     head, _, rest = line.rstrip(",").partition("(")
     inner = rest[:-1]
-    if indent + 4 + len(inner) <= limit:
+    if indent + 4 + len(inner) <= limit and "\n" not in inner:
         return f"{head}(\n    {inner}\n){trailing}"
-    body = "".join(f"    {part},\n" for part in _split_arguments(inner))
+    body = "".join(
+        "".join(f"    {line}\n" for line in wrap(part, indent + 4).rstrip(",").split("\n"))[:-1]
+        + ",\n"
+        for part in _split_arguments(inner)
+    )
     return f"{head}(\n{body}){trailing}"
 
 

@@ -13,57 +13,29 @@ from typing import Any
 
 import networkx as nx
 
-from resgen.blocks import builtin_blocks
+from resgen.blocks import builtin_blocks, resolve_bases
 from resgen.errors import SpecError
 from resgen.graph import checks
 from resgen.graph.model import Block, Network, Op, Shortcut, Stage
-from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer
+from resgen.graph.scope import Scope
+from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
-from resgen.spec.schema import BlockDef, Spec, layer_op, suggest
+from resgen.spec.schema import ACTIVATIONS, LAYER_MODELS, BlockDef, Spec, layer_op, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source
 
 MAX_BLOCKS = 10_000
 MAX_NODES = 250_000
 MAX_SIZE = 1_000_000  # channels, widths, spatial sizes, kernels
-KNOBS = ("expansion", "groups", "width_per_group", "stride_on")
-BLOCK_VARIABLES = ("in_channels", "width", "stride", "dilation", "out_channels")
-ACTIVATIONS = {"relu": "relu", "act": "relu"}
-NORMS = {"bn": "bn", "norm": "bn"}
-AUTO_NUMBERED = {"conv": "conv", "bn": "bn", "linear": "fc"}
+BLOCK_PARAM_KNOBS = ("expansion", "groups", "width_per_group", "stride_on")
+NETWORK_KNOBS = ("norm", "norm_groups", "activation", "se", "zero_init", "shortcut_norm")
+NORMS = {"batch": "bn", "group": "gn", "none": None}
 
 
-class _Scope:
-    """Attribute names inside one module (the network, or one block)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.taken: set[str] = set()
-        self.counters: dict[str, int] = {}
-        self.calls: dict[str, int] = {}
-
-    def claim(self, name: str | None, op: str, shared: bool) -> str:
-        if name is None:
-            if shared:
-                return op
-            base = AUTO_NUMBERED.get(op, op)
-            number = self.counters.get(base, 0) + 1
-            while f"{base}{number}" in self.taken:
-                number += 1
-            self.counters[base] = number
-            name = f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
-        elif name in self.taken and not shared:
-            raise ValueError(f"layer name {name!r} is used twice in {self.prefix or 'the network'}")
-        self.taken.add(name)
-        return name
-
-    def node_id(self, attr: str) -> str:
-        """A unique node id; a shared module called again gets `#2`, `#3`, ..."""
-        full = f"{self.prefix}.{attr}" if self.prefix else attr
-        count = self.calls.get(full, 0) + 1
-        self.calls[full] = count
-        return full if count == 1 else f"{full}#{count}"
+def _synthetic(op: str, **args: Any) -> Any:
+    """A schema layer made in code (SE, drop-path), so codegen can read its args."""
+    return LAYER_MODELS[op].model_validate({op: args})
 
 
 class Expander:
@@ -75,6 +47,10 @@ class Expander:
         self.params: dict[str, Value] = dict(spec.params)
         self.used_defaults: set[str] = set()
         self.total_blocks = 0
+        self.block_number = 0  # global position, for the stochastic-depth rule
+        self.residual_blocks = 0
+        self.dilation = 1
+        self.last_node = "input"
 
     # ------------------------------------------------------------------ errors
 
@@ -89,7 +65,10 @@ class Expander:
                     ("blocks", name),
                     f"block type {name!r} is built in; give your block another name",
                 )
-        return {**library, **self.spec.blocks}
+        user = resolve_bases(
+            self.spec.blocks, lambda name, msg: self.error(("blocks", name), msg), library
+        )
+        return {**library, **user}
 
     # ------------------------------------------------------------------ values
 
@@ -110,7 +89,8 @@ class Expander:
             except ExpressionError as exc:
                 hint = ""
                 if exc.unknown_name:
-                    hint = "known names: " + ", ".join(sorted(env)) + suggest(exc.unknown_name, env)
+                    names = ", ".join(sorted(env))
+                    hint = f"known names: {names}{suggest(exc.unknown_name, env)}"
                 raise self.error(path, f"{what}cannot evaluate {raw!r}: {exc}", hint) from None
         else:
             result = raw
@@ -125,6 +105,26 @@ class Expander:
         if result > MAX_SIZE:
             raise self.error(path, f"{what}{result:,} is larger than the limit {MAX_SIZE:,}")
         return result
+
+    def knob(self, stage_index: int | None, name: str) -> tuple[Any, KeyPath] | None:
+        """A knob's value and where it was set: the stage, else `defaults`."""
+        owners: list[tuple[Any, KeyPath]] = []
+        if stage_index is not None:
+            owners.append((self.spec.stages[stage_index], ("stages", stage_index)))
+        owners.append((self.spec.defaults, ("defaults",)))
+        for owner, path in owners:
+            if name in owner.args:
+                return owner.args[name], (*path, "args", name)
+            value = getattr(owner, name, None)
+            if value is not None:
+                if path == ("defaults",):
+                    self.used_defaults.add(name)
+                return value, (*path, name)
+        return None
+
+    def setting(self, stage_index: int | None, name: str, default: Any) -> Any:
+        found = self.knob(stage_index, name)
+        return default if found is None else found[0]
 
     # ------------------------------------------------------------------ graph
 
@@ -160,35 +160,55 @@ class Expander:
 
     # ------------------------------------------------------------------ layers
 
+    def concrete_op(self, op: str, stage_index: int | None, path: KeyPath) -> str | None:
+        """`norm` and `act` follow the spec's choice; `None` drops the layer."""
+        if op == "norm":
+            return NORMS[self.setting(stage_index, "norm", "batch")]
+        if op == "act":
+            return self.setting(stage_index, "activation", "relu")
+        return op
+
     def layer(
         self,
         layer: Any,
         env: Mapping[str, Value],
-        scope: _Scope,
+        scope: Scope,
         current: str,
         path: KeyPath,
         where: str,
+        stage_index: int | None,
         **attrs: Any,
-    ) -> Op:
+    ) -> Op | None:
         op, raw = layer_op(layer)
         path = (*path, op)
-        concrete = ACTIVATIONS.get(op) or NORMS.get(op) or op
+        concrete = self.concrete_op(op, stage_index, path)
+        if concrete is None:
+            return None
         in_shape = self.graph.nodes[current]["shape"]
-        args = self.layer_args(concrete, raw, env, path)
-        shared = concrete in ACTIVATIONS.values()
+        shared = concrete in ACTIVATIONS and getattr(raw, "name", None) is None
         try:
             attr = scope.claim(getattr(raw, "name", None), concrete, shared)
         except ValueError as exc:
             raise self.error((*path, "name"), str(exc)) from None
-        node = scope.node_id(attr)
-        if concrete == "conv" and len(in_shape) == 3:
+        if concrete == "sequential":
+            inner = Scope(scope.path(attr), numbered=True)
+            children = self.sequence(
+                raw.layers, env, inner, current, (*path, "layers"), where, stage_index, **attrs
+            )
+            last = children[-1]
+            return Op("sequential", attr, {}, in_shape, last.shape, last.node, layer, children)
+        args = self.layer_args(concrete, raw, env, path, stage_index)
+        if len(in_shape) == 3 and concrete in {"conv", "se"}:
             args["in"] = in_shape[0]
+        if concrete == "se" and len(in_shape) == 3:
+            args["reduced"] = se_channels(in_shape[0], args["reduction"], args["divisor"])
+        node = scope.node_id(attr)
         context = f"{where}{node.split('#')[0]}"
         shape = self.add_node(node, concrete, args, [(current, {})], path, context, **attrs)
         return Op(concrete, attr, args, in_shape, shape, node, layer)
 
     def layer_args(
-        self, op: str, raw: Any, env: Mapping[str, Value], path: KeyPath
+        self, op: str, raw: Any, env: Mapping[str, Value], path: KeyPath, stage_index: int | None
     ) -> dict[str, Any]:
         def get(key: str, minimum: int = 1) -> int:
             return self.value(getattr(raw, key), env, (*path, key), minimum=minimum)
@@ -210,6 +230,13 @@ class Expander:
                 else self.value(padding, env, (*path, "padding"), minimum=0)
             )
             return args
+        if op == "gn":
+            groups = getattr(raw, "groups", None)
+            if groups is None:  # a `norm` layer under `norm: group`
+                groups = self.setting(stage_index, "norm_groups", 32)
+            return {"groups": self.value(groups, env, path, what="norm groups: ")}
+        if op == "se":
+            return {"reduction": get("reduction"), "divisor": get("divisor")}
         if op == "linear":
             return {"out": get("out"), "bias": raw.bias}
         if op in {"maxpool", "avgpool"}:
@@ -226,10 +253,10 @@ class Expander:
                 "padding": padding,
                 "ceil_mode": raw.ceil_mode,
             }
-        if op == "dropout":
+        if op in {"dropout", "drop_path"}:
             p = self.value(raw.p, env, (*path, "p"), integer=False)
-            if not isinstance(p, int | float) or not 0 <= p < 1:
-                raise self.error((*path, "p"), f"dropout probability must be in [0, 1), got {p!r}")
+            if not isinstance(p, int | float) or isinstance(p, bool) or not 0 <= p < 1:
+                raise self.error((*path, "p"), f"{op} probability must be in [0, 1), got {p!r}")
             return {"p": float(p)}
         return {}
 
@@ -237,34 +264,22 @@ class Expander:
         self,
         layers: list[Any],
         env: Mapping[str, Value],
-        scope: _Scope,
+        scope: Scope,
         current: str,
         path: KeyPath,
         where: str = "",
+        stage_index: int | None = None,
         **attrs: Any,
     ) -> list[Op]:
         ops = []
         for index, layer in enumerate(layers):
-            ops.append(self.layer(layer, env, scope, current, (*path, index), where, **attrs))
-            current = ops[-1].node
+            op = self.layer(layer, env, scope, current, (*path, index), where, stage_index, **attrs)
+            if op is not None:
+                ops.append(op)
+                current = op.node
         return ops
 
     # ------------------------------------------------------------------ stages
-
-    def knob(self, stage_index: int, name: str) -> tuple[Any, KeyPath] | None:
-        stage = self.spec.stages[stage_index]
-        if name in stage.args or name in self.spec.defaults.args:
-            in_stage = name in stage.args
-            table = stage.args if in_stage else self.spec.defaults.args
-            return table[name], (("stages", stage_index) if in_stage else ("defaults",)) + (
-                "args",
-                name,
-            )
-        for owner, path in ((stage, ("stages", stage_index)), (self.spec.defaults, ("defaults",))):
-            value = getattr(owner, name, None)
-            if value is not None:
-                return value, (*path, name)
-        return None
 
     def stage_env(self, index: int, type_name: str, definition: BlockDef) -> dict[str, Value]:
         stage = self.spec.stages[index]
@@ -272,10 +287,11 @@ class Expander:
         env: dict[str, Value] = dict(self.params)
         env.update(definition.params)
         env.setdefault("expansion", 1)
-        explicit = set(stage.args) | {k for k in KNOBS if getattr(stage, k) is not None}
+        explicit = set(stage.args) | {k for k in BLOCK_PARAM_KNOBS if getattr(stage, k) is not None}
         for name in sorted(explicit - set(definition.params)):
+            where = ("args", name) if name in stage.args else (name,)
             raise self.error(
-                (*path, name),
+                (*path, *where),
                 f"block type {type_name!r} has no parameter {name!r}",
                 "its parameters: " + (", ".join(sorted(definition.params)) or "none"),
             )
@@ -284,25 +300,26 @@ class Expander:
             if found is None:
                 continue
             raw, knob_path = found
-            if knob_path[0] == "defaults":
-                self.used_defaults.add(name)
             default = definition.params[name]
-            if isinstance(default, str) or isinstance(raw, bool):
+            if isinstance(default, str | bool | float) or isinstance(raw, bool | float):
                 env[name] = raw
             else:
-                env[name] = self.value(raw, self.params, knob_path, minimum=1, what=f"{name}: ")
-        env["width"] = self.value(stage.width, env, (*path, "width"))
+                env[name] = self.value(raw, self.params, knob_path, minimum=0, what=f"{name}: ")
+        if stage.width is not None:
+            env["width"] = self.value(stage.width, env, (*path, "width"))
         dilation = self.knob(index, "dilation")
-        env["dilation"] = 1 if dilation is None else self.value(dilation[0], env, dilation[1])
+        if dilation is not None:
+            self.dilation = self.value(dilation[0], env, dilation[1])
         return env
 
-    def stage(self, index: int, current: str, taken: set[str]) -> tuple[Stage, str]:
+    def stage(self, index: int, current: str, scope: Scope) -> tuple[Stage, str]:
         stage = self.spec.stages[index]
         path: KeyPath = ("stages", index)
         name = stage.name or f"layer{index + 1}"
-        if name in taken:
-            raise self.error((*path, "name"), f"name {name!r} is already used in the network")
-        taken.add(name)
+        try:
+            scope.claim(name, "stage", shared=False)
+        except ValueError:
+            raise self.error((*path, "name"), f"name {name!r} is already used") from None
         type_name = stage.block or self.spec.defaults.block
         if type_name is None:
             raise self.error(path, "no block type", "set `block:` here or in `defaults`")
@@ -315,32 +332,70 @@ class Expander:
         definition = self.blocks[type_name]
         if stage.block is None:
             self.used_defaults.add("block")
-        count = self.value(stage.blocks, self.params, (*path, "blocks"))
-        self.total_blocks += count
-        if self.total_blocks > MAX_BLOCKS:
-            raise self.error(
-                (*path, "blocks"), f"the network would have more than {MAX_BLOCKS:,} blocks"
-            )
+        count = self.block_counts[index]
         env = self.stage_env(index, type_name, definition)
         stride = self.value(stage.stride, env, (*path, "stride"))
+        first_dilation = self.dilation
+        if stage.dilate:
+            if stride == 1:
+                raise self.error(
+                    (*path, "dilate"),
+                    "this stage has stride 1, so there is no stride to replace by dilation",
+                )
+            if not _uses_dilation(definition):
+                raise self.error(
+                    (*path, "dilate"),
+                    f"block type {type_name!r} has no dilated convolution to replace "
+                    f"stride {stride}",
+                    "use basic or bottleneck, or give its 3x3 conv `dilation: dilation`",
+                )
+            self.dilation *= stride
+            stride = 1
         kind = self.shortcut_kind(index, definition)
+        stage_path = scope.path(name)
         blocks = []
         for block_index in range(count):
+            block_name = self.block_name(index, block_index)
+            block_env = dict(env, dilation=first_dilation if block_index == 0 else self.dilation)
             block = self.block(
-                f"{name}.{block_index}",
+                f"{stage_path}.{block_name}",
                 block_index,
+                index,
                 type_name,
                 definition,
-                env,
+                block_env,
                 stride if block_index == 0 else 1,
                 kind,
                 current,
                 path,
             )
             blocks.append(block)
-            current = block.main[-1].node if not block.post else block.post[-1].node
             current = self.last_node
-        return Stage(name, blocks, path), current
+        after_env = dict(self.params, in_channels=self.graph.nodes[current]["shape"][0])
+        after = self.sequence(
+            stage.after, after_env, scope, current, (*path, "after"), "", index, stage=name
+        )
+        if after:
+            current = after[-1].node
+        return Stage(name, blocks, path, after), current
+
+    def block_name(self, stage_index: int, index: int) -> str:
+        template = self.spec.stages[stage_index].block_names
+        if template is None:
+            return str(index)
+        try:
+            name = template.format(n=index + 1, i=index)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise self.error(
+                ("stages", stage_index, "block_names"),
+                f"cannot format block name {template!r}: {exc!r}",
+                "use {n} (from 1) or {i} (from 0), e.g. 'denselayer{n}'",
+            ) from None
+        if not name.isidentifier():
+            raise self.error(
+                ("stages", stage_index, "block_names"), f"block name {name!r} is not a valid name"
+            )
+        return name
 
     def shortcut_kind(self, index: int, definition: BlockDef) -> tuple[str, KeyPath]:
         stage = self.spec.stages[index]
@@ -352,11 +407,11 @@ class Expander:
                     "use block: basic (or another residual block) for a shortcut",
                 )
             return "none", ("stages", index)
-        if stage.shortcut is not None:
-            return stage.shortcut, ("stages", index, "shortcut")
-        if self.spec.defaults.shortcut is not None:
-            self.used_defaults.add("shortcut")
-            return self.spec.defaults.shortcut, ("defaults", "shortcut")
+        if definition.join == "concat":
+            return "identity", ("stages", index)
+        found = self.knob(index, "shortcut")
+        if found is not None:
+            return found[0], found[1]
         return definition.shortcut, ("stages", index)
 
     # ------------------------------------------------------------------ blocks
@@ -365,6 +420,7 @@ class Expander:
         self,
         block_path: str,
         index: int,
+        stage_index: int,
         type_name: str,
         definition: BlockDef,
         stage_env: Mapping[str, Value],
@@ -380,39 +436,65 @@ class Expander:
             )
         env = dict(stage_env, in_channels=in_shape[0], stride=stride)
         where = f"{block_path} ({type_name} block): "
+        shortcut_kind, shortcut_path = kind
+        residual = shortcut_kind != "none"
+        if residual:
+            self.block_number += 1
+        env["drop_path"] = self.drop_rate() if residual else 0.0
         for name, raw in definition.let.items():
             env[name] = self.value(raw, env, stage_path, what=f"{where}let {name}: ")
         env["out_channels"] = self.value(definition.out, env, stage_path, what=f"{where}out: ")
-        scope = _Scope(block_path)
-        attrs = {"block": block_path, "stage": block_path.split(".")[0]}
+        scope = Scope(block_path)
+        attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
+        layers = list(definition.main)
+        se = self.setting(stage_index, "se", None)
+        if se:
+            layers.append(_synthetic("se", reduction=se))
+        if residual and env["drop_path"] > 0:
+            layers.append(_synthetic("drop_path", p="drop_path"))
         main = self.sequence(
-            definition.main, env, scope, current, stage_path, where, branch="main", **attrs
+            layers, env, scope, current, stage_path, where, stage_index, branch="main", **attrs
         )
-        shortcut_kind, shortcut_path = kind
-        if shortcut_kind == "none":
-            shortcut = Shortcut("none")
-            join_inputs: list[tuple[str, dict[str, Any]]] = []
-        else:
-            shortcut, tail = self.shortcut(
-                block_path, shortcut_kind, current, main[-1].shape, shortcut_path, attrs
-            )
-            join_inputs = [
-                (main[-1].node, {"branch": "main"}),
-                (tail, {"branch": "shortcut", "kind": shortcut.kind, "option": shortcut_kind}),
-            ]
+        zero_init = None
+        if residual and self.setting(stage_index, "zero_init", False):
+            norms = [op for op in main if op.op in {"bn", "gn"}]
+            if norms:
+                zero_init = norms[-1].attr
+                self.graph.nodes[norms[-1].node]["zero_init"] = True
+        gate: list[Op] = []
+        shortcut = Shortcut("none")
         last = main[-1].node
-        if join_inputs:
+        join = ""
+        if residual:
+            tap = definition.shortcut_from
+            source = current if tap is None else self._tap(main, tap, stage_path, where)
+            shortcut, tail = self.shortcut(
+                block_path, shortcut_kind, current, source, main[-1].shape, stage_index,
+                shortcut_path, attrs,
+            )  # fmt: skip
+            shortcut.tap = tap
+            edge = {"branch": "shortcut", "kind": shortcut.kind, "option": shortcut_kind}
+            inputs = [(main[-1].node, {"branch": "main"}), (tail, edge)]
+            if definition.join == "concat":
+                inputs.reverse()  # DenseNet order: the input first, then the new features
+            if definition.join == "gate":
+                gate = self.sequence(
+                    definition.gate, env, scope, current, stage_path, where, stage_index,
+                    branch="gate", **attrs,
+                )  # fmt: skip
+                if not gate:
+                    raise self.error(stage_path, f"{where}a gate join needs `gate:` layers")
+                inputs.append((gate[-1].node, {"branch": "gate"}))
             checks.check_join(
-                self, block_path, definition.join, shortcut_kind, join_inputs, shortcut_path
+                self, block_path, definition.join, shortcut_kind, inputs, shortcut_path
             )
-            join_node = f"{block_path}.{definition.join}"
-            self.add_node(
-                join_node, definition.join, {}, join_inputs, stage_path, block_path, **attrs
-            )
-            last = join_node
+            join = definition.join
+            last = f"{block_path}.{join}"
+            self.add_node(last, join, {}, inputs, stage_path, block_path, **attrs)
         post = self.sequence(
-            definition.post, env, scope, last, stage_path, where, branch="post", **attrs
-        )
+            definition.post, env, scope, last, stage_path, where, stage_index, branch="post",
+            **attrs,
+        )  # fmt: skip
         self.last_node = post[-1].node if post else last
         return Block(
             index=index,
@@ -422,18 +504,36 @@ class Expander:
             env=env,
             main=main,
             shortcut=shortcut,
-            join=definition.join if join_inputs else "",
+            join=join,
             post=post,
             in_shape=in_shape,
             shape=self.graph.nodes[self.last_node]["shape"],
+            gate=gate,
+            zero_init=zero_init,
         )
+
+    def _tap(self, main: list[Op], tap: int, path: KeyPath, where: str) -> str:
+        if not 0 <= tap < len(main) - 1:
+            raise self.error(path, f"{where}shortcut_from {tap} is not a main-branch layer index")
+        return main[tap].node
+
+    def drop_rate(self) -> float:
+        """Stochastic depth's linear rule: block l of L drops with p_L * l / L."""
+        final = self.spec.defaults.drop_path
+        if not final:
+            return 0.0
+        if not 0 <= final < 1:
+            raise self.error(("defaults", "drop_path"), f"must be in [0, 1), got {final}")
+        return round(final * self.block_number / self.residual_blocks, 6)
 
     def shortcut(
         self,
         block_path: str,
         kind: str,
         current: str,
+        source: str,
         main_shape: Shape,
+        stage_index: int,
         path: KeyPath,
         attrs: dict[str, Any],
     ) -> tuple[Shortcut, str]:
@@ -454,8 +554,9 @@ class Expander:
                     "use shortcut B (a 1x1 projection)",
                 )
             args = {"stride": stride, "extra_channels": out_c - in_c}
-            self.add_node(prefix, "zeropad", args, [(current, {})], path, block_path, **attrs)
+            self.add_node(prefix, "zeropad", args, [(source, {})], path, block_path, **attrs)
             return Shortcut("zeropad", in_c, out_c, stride), prefix
+        with_norm = self.setting(stage_index, "shortcut_norm", True)
         conv = {"in": in_c, "out": out_c, "kernel": 1, "stride": stride, "padding": 0,
                 "dilation": 1, "groups": 1, "bias": False}  # fmt: skip
         nodes: list[tuple[str, str, dict[str, Any]]] = []
@@ -464,16 +565,35 @@ class Expander:
                 pool = {"kernel": stride, "stride": stride, "padding": 0, "ceil_mode": True}
                 nodes.append((f"{prefix}.0", "avgpool", pool))
             conv["stride"] = 1
-            nodes += [(f"{prefix}.1", "conv", conv), (f"{prefix}.2", "bn", {})]
-        else:
+            nodes.append((f"{prefix}.1", "conv", conv))
+            if with_norm:
+                nodes.append((f"{prefix}.2", "bn", {}))
+            kind_name = "avgdown" if with_norm else "avgdown_conv"
+        elif with_norm:
             nodes += [(f"{prefix}.0", "conv", conv), (f"{prefix}.1", "bn", {})]
-        tail = current
+            kind_name = "projection"
+        else:
+            nodes.append((prefix, "conv", conv))
+            kind_name = "conv"
+        tail = source
         for node, op, args in nodes:
             self.add_node(node, op, args, [(tail, {})], path, block_path, **attrs)
             tail = node
-        return Shortcut("avgdown" if kind == "D" else "projection", in_c, out_c, stride), tail
+        return Shortcut(kind_name, in_c, out_c, stride), tail
 
     # ------------------------------------------------------------------ network
+
+    def count_blocks(self) -> list[int]:
+        counts = []
+        for index, stage in enumerate(self.spec.stages):
+            path = ("stages", index, "blocks")
+            counts.append(self.value(stage.blocks, self.params, path))
+            if sum(counts) > MAX_BLOCKS:
+                raise self.error(path, f"the network would have more than {MAX_BLOCKS:,} blocks")
+            definition = self.blocks.get(stage.block or self.spec.defaults.block or "")
+            if definition is not None and definition.shortcut != "none":
+                self.residual_blocks += counts[-1]
+        return counts
 
     def run(self) -> tuple[Network, nx.DiGraph]:
         spec = self.spec
@@ -486,6 +606,7 @@ class Expander:
             class_name=spec.class_name or class_name_for(spec.name),
             input=(c, h, w),
             spec_hash=spec_hash(spec),
+            features=spec.features,
         )
         self.graph.add_node(
             "input",
@@ -495,15 +616,17 @@ class Expander:
             in_shape=(),
             location=str(self.source.locate(("input",))),
         )
-        scope = _Scope("")
-        net.stem = self.sequence(spec.stem, self.params, scope, "input", ("stem",), stage="stem")
+        self.block_counts = self.count_blocks()
+        top = Scope("")
+        body = Scope(spec.features, shareable=False) if spec.features else top
+        if spec.features:
+            top.claim(spec.features, "features", shared=False)
+        net.stem = self.sequence(spec.stem, self.params, body, "input", ("stem",), stage="stem")
         current = net.stem[-1].node if net.stem else "input"
-        taken = set(scope.taken)
         for index in range(len(spec.stages)):
-            stage, current = self.stage(index, current, taken)
+            stage, current = self.stage(index, current, body)
             net.stages.append(stage)
-        scope.taken |= taken
-        net.head = self.sequence(spec.head, self.params, scope, current, ("head",), stage="head")
+        net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
         self.check_defaults_used()
         last = net.head[-1].node if net.head else current
         net.output = self.graph.nodes[last]["shape"]
@@ -512,11 +635,23 @@ class Expander:
 
     def check_defaults_used(self) -> None:
         defaults = self.spec.defaults
-        for name in [*KNOBS, *defaults.args]:
+        for name in [*BLOCK_PARAM_KNOBS, *defaults.args]:
             value = defaults.args.get(name) if name in defaults.args else getattr(defaults, name)
             if value is not None and name not in self.used_defaults:
                 path = ("defaults", "args", name) if name in defaults.args else ("defaults", name)
                 raise self.error(path, f"no stage's block type has a parameter {name!r}")
+
+
+def _uses_dilation(definition: BlockDef) -> bool:
+    for layer in definition.main:
+        op, raw = layer_op(layer)
+        if (
+            op == "conv"
+            and isinstance(raw.dilation, str)
+            and "dilation" in parse(raw.dilation).names
+        ):
+            return True
+    return False
 
 
 def class_name_for(name: str) -> str:

@@ -25,16 +25,18 @@ class Op:
     shape: Shape
     node: str  # graph node id
     source: Any = None  # the schema layer it came from (expressions unevaluated)
+    children: list[Op] = field(default_factory=list)  # for `sequential`
 
 
 @dataclass
 class Shortcut:
     """How a block's input reaches its join: `identity`, or a module."""
 
-    kind: str  # identity | zeropad | projection | avgdown | none
+    kind: str  # identity | zeropad | projection | conv | avgdown | avgdown_conv | none
     in_channels: int = 0
     out_channels: int = 0
     stride: int = 1
+    tap: int | None = None  # index of the main layer a projection reads (pre-activation)
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Block:
     post: list[Op]
     in_shape: Shape
     shape: Shape
+    gate: list[Op] = field(default_factory=list)
+    zero_init: str | None = None  # attribute of the norm initialised to zero
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Stage:
     name: str
     blocks: list[Block]
     spec_path: KeyPath
+    after: list[Op] = field(default_factory=list)
 
 
 @dataclass
@@ -69,5 +74,4 @@ class Network:
     stages: list[Stage] = field(default_factory=list)
     head: list[Op] = field(default_factory=list)
     output: Shape = ()
-    activation: str = "relu"
-    norm: str = "batch"
+    features: str | None = None  # name of the nn.Sequential wrapping stem and stages

@@ -25,6 +25,11 @@ def format_shape(shape: Shape) -> str:
     return "×".join(map(str, shape))
 
 
+def se_channels(channels: int, reduction: int, divisor: int) -> int:
+    """Squeeze-excitation width: `channels / reduction` rounded to a multiple of `divisor`."""
+    return max(divisor, int(channels / reduction + divisor / 2) // divisor * divisor)
+
+
 def conv_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -80,8 +85,16 @@ def infer(op: str, args: Mapping[str, Any], inputs: list[Shape]) -> Shape:
         c, h, w = spatial(shape, op)
         stride = args["stride"]
         return (c + args["extra_channels"], -(-h // stride), -(-w // stride))
-    if op in {"bn", "norm"}:
+    if op in {"bn", "norm", "se"}:
         spatial(shape, op)
+        return shape
+    if op == "gn":
+        channels = spatial(shape, op)[0]
+        if channels % args["groups"]:
+            raise ShapeProblem(
+                f"group norm with {args['groups']} groups cannot split {channels} channels; "
+                "set `norm_groups` to a divisor"
+            )
         return shape
     if op == "flatten":
         return (math.prod(shape),)

@@ -23,6 +23,7 @@ from pydantic import (
     PlainValidator,
     PrivateAttr,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     Tag,
@@ -187,9 +188,7 @@ IntExpr = Annotated[
 NumberExpr = Annotated[
     Any, PlainValidator(_number_or_expression, json_schema_input_type=float | int | str)
 ]
-Scalar = Annotated[
-    Any, PlainValidator(_scalar, json_schema_input_type=bool | int | float | str)
-]
+Scalar = Annotated[Any, PlainValidator(_scalar, json_schema_input_type=bool | int | float | str)]
 
 ShortcutKind = Literal["identity", "A", "B", "C", "D", "none"]
 JoinKind = Literal["add", "concat", "gate"]
@@ -245,6 +244,28 @@ class ActivationArgs(StrictModel):
     name: LayerName | None = None
 
 
+class GroupNormArgs(StrictModel):
+    """Group normalization; `groups` must divide the channels."""
+
+    groups: IntExpr = 32
+    name: LayerName | None = None
+
+
+class SqueezeExciteArgs(StrictModel):
+    """Squeeze-and-excitation: reduced channels = make_divisible(C / reduction, divisor)."""
+
+    reduction: IntExpr = 16
+    divisor: IntExpr = 8
+    name: LayerName | None = None
+
+
+class SequentialArgs(StrictModel):
+    """A named group of layers, emitted as one `nn.Sequential` (e.g. a deep stem)."""
+
+    name: LayerName
+    layers: list[Layer] = Field(min_length=1)
+
+
 class PoolArgs(StrictModel):
     """Max or average pooling; without `kernel`, `avgpool` is global (output 1x1)."""
 
@@ -270,17 +291,23 @@ class DropoutArgs(StrictModel):
     name: LayerName | None = None
 
 
+ACTIVATIONS = ("relu", "silu", "gelu", "sigmoid", "tanh", "leaky_relu", "elu", "mish", "hardswish")
+
 LAYER_ARGS: dict[str, type[StrictModel]] = {
     "conv": ConvArgs,
     "bn": NormArgs,
+    "gn": GroupNormArgs,
     "norm": NormArgs,
-    "relu": ActivationArgs,
     "act": ActivationArgs,
+    **dict.fromkeys(ACTIVATIONS, ActivationArgs),
+    "se": SqueezeExciteArgs,
+    "sequential": SequentialArgs,
     "maxpool": PoolArgs,
     "avgpool": PoolArgs,
     "flatten": FlattenArgs,
     "linear": LinearArgs,
     "dropout": DropoutArgs,
+    "drop_path": DropoutArgs,
 }
 
 
@@ -342,6 +369,9 @@ _TaggedLayer = Annotated[
     Discriminator(_layer_tag, custom_error_type="layer", custom_error_message="expected a layer"),
 ]
 Layer = Annotated[_TaggedLayer, BeforeValidator(_normalize_layer)]
+SequentialArgs.model_rebuild()
+for _model in LAYER_MODELS.values():
+    _model.model_rebuild()
 
 
 def layer_op(layer: BaseModel) -> tuple[str, Any]:
@@ -360,14 +390,26 @@ class BlockDef(StrictModel):
     `params`, its `let` names and the spec's params.
     """
 
+    base: Identifier | None = Field(
+        None, description="a block type to start from; keys given here replace its keys"
+    )
     class_name: Identifier | None = Field(None, alias="class")
     doc: StrictStr = ""
     params: dict[Identifier, Scalar] = {}
     let: dict[Identifier, IntExpr] = {}
     out: IntExpr = "width * expansion"
-    main: list[Layer] = Field(min_length=1)
+    main: list[Layer] = []
     shortcut: ShortcutKind = "B"
+    shortcut_from: StrictInt | None = Field(
+        None,
+        description="index of the main-branch layer whose output feeds a projection "
+        "shortcut (pre-activation); identity shortcuts always take the block input",
+    )
     join: JoinKind = "add"
+    gate: list[Layer] = Field([], description="the transform gate T(x) of a `gate` join")
+    gate_bias: StrictFloat | StrictInt | None = Field(
+        None, description="initial bias of the gate's convolution (negative: carry x)"
+    )
     post: list[Layer] = []
 
 
@@ -392,14 +434,45 @@ class Knobs(StrictModel):
     groups: IntExpr | None = None
     width_per_group: IntExpr | None = None
     dilation: IntExpr | None = None
+    dilate: StrictBool | None = Field(
+        None, description="replace this stage's stride by dilation (output stride 8 or 16)"
+    )
+    norm: Literal["batch", "group", "none"] | None = Field(
+        None, description="what `norm` layers are: batch norm, group norm or nothing"
+    )
+    norm_groups: IntExpr | None = Field(None, description="groups of group norm (32)")
+    activation: Literal[ACTIVATIONS] | None = Field(  # type: ignore[valid-type]
+        None, description="what `act` layers are (relu)"
+    )
+    se: IntExpr | None = Field(
+        None, description="squeeze-and-excitation reduction after the branch's last norm"
+    )
+    zero_init: StrictBool | None = Field(
+        None, description="initialise the last norm of each residual branch to zero"
+    )
+    shortcut_norm: StrictBool | None = Field(
+        None, description="batch norm after a projection shortcut's 1x1 conv (true)"
+    )
     args: dict[Identifier, Scalar] = Field({}, description="values for a block type's own params")
+
+
+class Defaults(Knobs):
+    drop_path: StrictFloat | StrictInt | None = Field(
+        None,
+        description="stochastic depth: drop rate of the last block, "
+        "rising linearly from 0 over the blocks",
+    )
 
 
 class Stage(Knobs):
     name: LayerName | None = None
     blocks: IntExpr
-    width: IntExpr
+    width: IntExpr | None = None
     stride: IntExpr = 1
+    block_names: StrictStr | None = Field(
+        None, description="block names, e.g. 'denselayer{n}' ({n}: from 1, {i}: from 0)"
+    )
+    after: list[Layer] = Field([], description="layers after the stage's blocks")
 
 
 class Spec(StrictModel):
@@ -411,8 +484,11 @@ class Spec(StrictModel):
     description: StrictStr = ""
     input: list[StrictInt] = Field(min_length=3, max_length=3, description="[C, H, W]")
     params: dict[Identifier, Scalar] = {}
-    defaults: Knobs = Knobs()
+    defaults: Defaults = Defaults()
     blocks: dict[Identifier, BlockDef] = {}
+    features: LayerName | None = Field(
+        None, description="wrap stem and stages in one nn.Sequential of this name"
+    )
     stem: list[Layer] = []
     stages: list[Stage] = Field(min_length=1)
     head: list[Layer] = []

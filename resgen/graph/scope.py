@@ -1,0 +1,48 @@
+"""Attribute names and node ids inside one module (the network, a block, a group)."""
+
+from __future__ import annotations
+
+AUTO_NUMBERED = {"conv": "conv", "bn": "bn", "gn": "gn", "linear": "fc"}
+
+
+class Scope:
+    """Hands out attribute names; parameter-free activations may be shared."""
+
+    def __init__(self, prefix: str, numbered: bool = False, shareable: bool = True) -> None:
+        self.prefix = prefix
+        self.numbered = numbered  # children named 0, 1, 2, ... (nn.Sequential)
+        self.shareable = shareable  # False inside containers: every child is its own module
+        self.taken: set[str] = set()
+        self.counters: dict[str, int] = {}
+        self.calls: dict[str, int] = {}
+        self.position = 0
+
+    def claim(self, name: str | None, op: str, shared: bool) -> str:
+        position, self.position = self.position, self.position + 1
+        if name is None and self.numbered:
+            name = str(position)
+        shared = shared and self.shareable
+        if name is None:
+            if shared:
+                return op
+            base = AUTO_NUMBERED.get(op, op)
+            number = self.counters.get(base, 0) + 1
+            while f"{base}{number}" in self.taken:
+                number += 1
+            self.counters[base] = number
+            name = f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
+        elif name in self.taken and not shared:
+            where = self.prefix or "the network"
+            raise ValueError(f"layer name {name!r} is used twice in {where}")
+        self.taken.add(name)
+        return name
+
+    def path(self, attr: str) -> str:
+        return f"{self.prefix}.{attr}" if self.prefix else attr
+
+    def node_id(self, attr: str) -> str:
+        """A unique node id; a shared module called again gets `#2`, `#3`, ..."""
+        full = self.path(attr)
+        count = self.calls.get(full, 0) + 1
+        self.calls[full] = count
+        return full if count == 1 else f"{full}#{count}"
