@@ -30,7 +30,7 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 @dataclass(frozen=True)
 class Options:
     check: bool = False  # instantiate the module and run a forward pass
-    diagram: bool = False
+    diagrams: tuple[str, ...] = ()  # diagram formats (svg, png, pdf, dot, html)
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Result:
     activations: int | None = None
     spec: str = ""  # the resolved spec, as YAML
     code: str = ""  # the emitted module
-    diagram: dict[str, str | bytes] = field(default_factory=dict)  # file suffix -> content
+    diagrams: dict[str, bytes] = field(default_factory=dict)  # format -> content
 
     @property
     def ok(self) -> bool:
@@ -98,8 +98,8 @@ def build_variant(base: Source, variant: Variant, options: Options, about: str =
     result.code = generate(totals["network"], totals["params"])
     if options.check:
         result.error = _check(result.code, graph)
-    if options.diagram and result.ok:
-        result.diagram = diagram(graph)
+    if options.diagrams and result.ok:
+        result.error = _draw(result, graph, options.diagrams)
     return result
 
 
@@ -143,18 +143,12 @@ def _check(code: str, graph: nx.DiGraph) -> str:
     )
 
 
-def diagram(graph: nx.DiGraph) -> dict[str, str | bytes]:
-    """The variant's diagram files (suffix -> content), from `resgen.render`.
+def _draw(result: Result, graph: nx.DiGraph, formats: tuple[str, ...]) -> str:
+    """Render the diagrams into `result`; the problem as text, or nothing."""
+    from resgen.render import RenderError, render
 
-    Hook: `resgen.render` is being written alongside this package; until it
-    exists `--diagram` is refused up front (see `diagrams_available`).
-    """
-    from resgen import render  # type: ignore[attr-defined]
-
-    return render.diagram_files(graph)
-
-
-def diagrams_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("resgen.render") is not None
+    try:
+        result.diagrams = {fmt: render(graph, fmt) for fmt in formats}
+    except RenderError as exc:
+        return f"diagram failed: {exc}"
+    return ""

@@ -77,10 +77,15 @@ class Sweep:
     axes: list[Axis]
     variants: list[Variant]
 
-    def variant(self, name: str) -> Iterator[Variant]:
-        """The variants that may be called `name` (all of them if naming needs a build)."""
+    @property
+    def labels(self) -> list[str]:
+        """The axes a variant's values are shown by (a `name` axis shows as the name)."""
+        return [axis.label for axis in self.axes if axis.path != NAME_PATH]
+
+    def candidates(self, name: str) -> Iterator[Variant]:
+        """The variants that may be called `name` (it may depend on their `{depth}`)."""
         for variant in self.variants:
-            if variant.template.needs_build or variant.template.render(variant.fields) == name:
+            if variant.template.could_render(name, variant.fields):
                 yield variant
 
 
