@@ -43,6 +43,20 @@ class SummaryFormat(str, enum.Enum):
     json = "json"
 
 
+class DiagramFormat(str, enum.Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    html = "html"
+
+
+class DiagramLevel(str, enum.Enum):
+    stage = "stage"
+    block = "block"
+    layer = "layer"
+
+
 @app.command()
 def build(
     spec: SpecArg,
@@ -51,14 +65,27 @@ def build(
         bool, typer.Option("--check", help="Instantiate the module and run a forward pass.")
     ] = False,
     sets: SetOption = None,
+    diagram: Annotated[
+        str | None,
+        typer.Option(
+            "--diagram",
+            metavar="FORMATS",
+            help="Also draw it, e.g. svg,html (svg, png, pdf, dot, html); see `render`.",
+        ),
+    ] = None,
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.table import human
     from resgen.codegen.emit import generate
     from resgen.graph import build_graph
     from resgen.outputs import write_all
+    from resgen.render import RenderError, diagram_files, parse_formats
     from resgen.variants.overrides import load_overridden
 
+    try:
+        formats = parse_formats(diagram) if diagram is not None else []
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--diagram") from None
     try:
         graph = build_graph(load_overridden(spec, sets or []))
     except SpecError as error:
@@ -78,11 +105,19 @@ def build(
             )
             raise typer.Exit(1)
     target = out / f"{network.name}.py"
-    write_all({target: source})
+    files: dict[Path, str | bytes] = {target: source}
+    try:
+        files.update(diagram_files(graph, out / network.name, formats))
+    except RenderError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    write_all(files)
     typer.echo(
         f"wrote {target} ({network.class_name}: {graph.graph['params']:,} parameters, "
         f"{human(graph.graph['macs'], 'MACs')})"
     )
+    for path in list(files)[1:]:
+        typer.echo(f"wrote {path}")
     if check:
         typer.echo(
             f"check ok: output {'×'.join(map(str, result.output_shape))}, "
@@ -139,6 +174,54 @@ def summary(
         print_summary(graph)
     else:
         sys.stdout.write(render_summary(graph, fmt.value))
+
+
+@app.command()
+def render(
+    spec: SpecArg,
+    fmt: Annotated[
+        DiagramFormat | None,
+        typer.Option(
+            "--format", "-f", help="svg, png, pdf, dot or html (default: from -o, else svg)"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="Output file, or - for stdout (default: NAME.FORMAT)"),
+    ] = None,
+    level: Annotated[
+        DiagramLevel | None,
+        typer.Option(help="stage, block or layer (default: layer; html opens at stage)"),
+    ] = None,
+    roll: Annotated[
+        bool, typer.Option("--roll", help="Fold each run of identical blocks into one node ×N.")
+    ] = False,
+    sets: SetOption = None,
+) -> None:
+    """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
+    from resgen.graph import build_graph
+    from resgen.outputs import write_all
+    from resgen.render import RenderError, format_for
+    from resgen.render import render as draw
+    from resgen.variants.overrides import load_overridden
+
+    try:
+        graph = build_graph(load_overridden(spec, sets or []))
+    except SpecError as error:
+        fail(error)
+    name = fmt.value if fmt else format_for(out)
+    try:
+        data = draw(graph, name, level.value if level else None, roll)
+    except RenderError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if out is not None and str(out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = out or Path(f"{graph.graph['network'].name}.{name}")
+    write_all({target: data})
+    typer.echo(f"wrote {target} ({len(data):,} bytes)")
 
 
 @app.command()

@@ -6,6 +6,7 @@ where it is on PATH, else the Graphviz embedded in the pygraphviz wheel.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resgen.render.dot import LEVELS, to_dot
@@ -23,7 +24,9 @@ __all__ = [
     "LEVELS",
     "RenderError",
     "default_level",
+    "diagram_files",
     "find_engine",
+    "format_for",
     "parse_formats",
     "render",
     "to_dot",
@@ -66,3 +69,22 @@ def parse_formats(text: str) -> list[str]:
             f"choose from {', '.join(FORMATS)}"
         )
     return list(dict.fromkeys(formats))
+
+
+def format_for(path: Path | None) -> str:
+    """The format a file name asks for (`x.pdf` -> pdf, `x.gv` -> dot); svg otherwise."""
+    suffix = path.suffix.lower().lstrip(".") if path is not None else ""
+    if suffix == "gv":
+        return "dot"
+    if suffix == "htm":
+        return "html"
+    return suffix if suffix in FORMATS else "svg"
+
+
+def diagram_files(
+    graph: nx.DiGraph, stem: Path, formats: list[str], engine: Engine | None = None
+) -> dict[Path, bytes]:
+    """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory."""
+    return {
+        stem.with_name(f"{stem.name}.{fmt}"): render(graph, fmt, engine=engine) for fmt in formats
+    }
