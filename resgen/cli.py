@@ -225,6 +225,63 @@ def render(
 
 
 @app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="A sweep file (YAML).", show_default=False)],
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Output folder (default: build/SWEEP).")
+    ] = None,
+    fmt: Annotated[
+        SummaryFormat,
+        typer.Option("--format", "-f", help="Print the comparison as table, md, csv or json."),
+    ] = SummaryFormat.table,
+    check: Annotated[
+        bool, typer.Option("--check", help="Instantiate each module and run a forward pass.")
+    ] = False,
+    diagram: Annotated[
+        str | None,
+        typer.Option("--diagram", metavar="FORMATS", help="Also draw each variant, e.g. svg,html."),
+    ] = None,
+    plot: Annotated[
+        bool,
+        typer.Option("--plot", help="Also plot parameters and MACs (compare.png; matplotlib)."),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
+    ] = None,
+) -> None:
+    """Build every variant of a sweep: resolved specs, code, an index and a comparison.
+
+    Exit 1 if any variant failed (the others are still written), 2 if the sweep file is wrong.
+    """
+    from resgen.variants.build import Options
+    from resgen.variants.command import diagram_formats, sweep_command
+
+    try:
+        formats = diagram_formats(diagram) if diagram is not None else ()
+        options = Options(check=check, diagrams=formats)
+        code = sweep_command(sweep_file, out, fmt.value, options=options, plot=plot, jobs=jobs)
+    except SpecError as error:
+        fail(error)
+    raise typer.Exit(code)
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="A spec file, or SWEEP:VARIANT.", show_default=False)],
+    b: Annotated[str, typer.Argument(help="Another one.", show_default=False)],
+) -> None:
+    """What differs between two specs or sweep variants: structure, parameters, MACs."""
+    from resgen.variants.diff import diff_text, load_network
+
+    try:
+        text = diff_text(load_network(a), load_network(b))
+    except SpecError as error:
+        fail(error)
+    sys.stdout.write(text)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec language (for editor completion)."""
     from resgen.spec.schema import json_schema

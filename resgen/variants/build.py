@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -47,7 +48,7 @@ class Result:
     activations: int | None = None
     spec: str = ""  # the resolved spec, as YAML
     code: str = ""  # the emitted module
-    diagrams: dict[str, bytes] = field(default_factory=dict)  # format -> content
+    diagrams: dict[str, bytes] = field(default_factory=dict)  # file name -> content
 
     @property
     def ok(self) -> bool:
@@ -145,10 +146,11 @@ def _check(code: str, graph: nx.DiGraph) -> str:
 
 def _draw(result: Result, graph: nx.DiGraph, formats: tuple[str, ...]) -> str:
     """Render the diagrams into `result`; the problem as text, or nothing."""
-    from resgen.render import RenderError, render
+    from resgen.render import RenderError, diagram_files
 
     try:
-        result.diagrams = {fmt: render(graph, fmt) for fmt in formats}
+        files = diagram_files(graph, Path(result.name), list(formats))
+        result.diagrams = {path.name: content for path, content in files.items()}
     except RenderError as exc:
         return f"diagram failed: {exc}"
     return ""

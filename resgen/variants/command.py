@@ -76,14 +76,11 @@ def sweep_files(
 
 
 def _variant_files(result: Result, folder: Path, files: dict[Path, str | bytes]) -> dict[str, str]:
-    """Add one variant's files; return them by kind (spec, code, diagram suffixes)."""
-    named: dict[str, str | bytes] = {"spec": result.spec, "code": result.code, **result.diagrams}
-    suffixes = {"spec": "yaml", "code": "py"}
-    kinds = {}
-    for kind, content in named.items():
-        name = f"{result.name}.{suffixes.get(kind, kind)}"
-        files[folder / name] = content
-        kinds[kind] = name
+    """Add one variant's files; return their names by kind (spec, code, diagram formats)."""
+    kinds = {"spec": f"{result.name}.yaml", "code": f"{result.name}.py"}
+    kinds |= {Path(name).suffix[1:]: name for name in result.diagrams}
+    contents = {kinds["spec"]: result.spec, kinds["code"]: result.code, **result.diagrams}
+    files.update({folder / name: content for name, content in contents.items()})
     return kinds
 
 

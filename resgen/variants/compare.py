@@ -18,7 +18,7 @@ from resgen.analysis.table import human
 from resgen.variants.build import Result, show_value
 
 NUMBERS = ("depth", "params", "macs", "activations")
-FORMATS = ("table", "md", "csv", "json")
+PIPED_WIDTH = 1000
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,15 @@ def print_table(comparison: Comparison, console: Any = None) -> None:
     table = Table(title=f"sweep {comparison.sweep}: {len(comparison.results)} variants")
     numeric = {"depth", "params", "MACs", "activations"}
     for column in comparison.header():
-        table.add_column(column, justify="right" if column in numeric else "left")
+        table.add_column(column, justify="right" if column in numeric else "left", no_wrap=True)
     for result in comparison.results:
         style = None if result.ok else "red"
         table.add_row(*comparison.cells(result), style=style)
-    (console or Console()).print(table)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped: whole rows at their natural width, not 80 columns
+            console = Console(width=PIPED_WIDTH)
+    console.print(table)
 
 
 def _md_row(cells: Sequence[str]) -> str:
