@@ -113,13 +113,12 @@ class Expander:
             owners.append((self.spec.stages[stage_index], ("stages", stage_index)))
         owners.append((self.spec.defaults, ("defaults",)))
         for owner, path in owners:
-            if name in owner.args:
-                return owner.args[name], (*path, "args", name)
-            value = getattr(owner, name, None)
+            in_args = name in owner.args
+            value = owner.args[name] if in_args else getattr(owner, name, None)
             if value is not None:
                 if path == ("defaults",):
                     self.used_defaults.add(name)
-                return value, (*path, name)
+                return value, (*path, "args", name) if in_args else (*path, name)
         return None
 
     def setting(self, stage_index: int | None, name: str, default: Any) -> Any:
