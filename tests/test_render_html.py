@@ -1,0 +1,74 @@
+"""The HTML page without a browser: self-contained, complete, safe, deterministic."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import resgen
+from resgen.render.html import embed_json, payload, to_html
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def graph() -> nx.DiGraph:
+    return resgen.build_graph(ROOT / "specs/cifar10/resnet56_a.yaml")
+
+
+def data_of(page: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="resgen-data">(.*?)</script>', page, re.S
+    )
+    assert match
+    return json.loads(match.group(1))
+
+
+def test_page_is_self_contained(graph: nx.DiGraph) -> None:
+    page = to_html(graph)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<(script|img|iframe)[^>]*\bsrc=", page)
+    assert not re.search(r"<link[^>]*stylesheet", page)
+    assert "@import" not in page and "fetch(" not in page and "XMLHttpRequest" not in page
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls  # the SVG namespace only
+
+
+def test_page_carries_every_layer_edge_and_block(graph: nx.DiGraph) -> None:
+    data = data_of(to_html(graph, level="block"))
+    assert [n["id"] for n in data["nodes"]] == list(graph.nodes)
+    assert len(data["edges"]) == graph.number_of_edges()
+    assert data["level"] == "block"
+    assert data["totals"]["params"] == graph.graph["params"]
+    conv = next(n for n in data["nodes"] if n["id"] == "layer2.0.conv1")
+    assert (conv["s"], conv["p"], conv["args"]["stride"]) == ("32×16×16", 4608, 2)
+    stages = [g for g in data["tree"] if isinstance(g, dict) and g["k"] == "stage"]
+    assert [s["n"] for s in stages] == ["layer1", "layer2", "layer3"]
+    assert [b["n"] for b in stages[1]["items"]] == [f"layer2.{i}" for i in range(9)]
+    first = stages[1]["items"][0]
+    assert (first["ch"], first["sc"], first["opt"]) == (1, "zeropad", "A")
+
+
+def test_roll_groups_runs(graph: nx.DiGraph) -> None:
+    tree = payload(graph, "block", roll=True)["tree"]
+    layer3 = next(g for g in tree if isinstance(g, dict) and g["n"] == "layer3")
+    assert [(g["k"], g["c"]) for g in layer3["items"]] == [("block", 1), ("run", 8)]
+
+
+def test_embedded_json_cannot_close_the_script() -> None:
+    text = embed_json({"name": "</script><script>alert(1)</script><!--", "x": "a&b"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["name"].startswith("</script>")
+
+
+def test_page_is_deterministic(graph: nx.DiGraph) -> None:
+    assert to_html(graph) == to_html(resgen.build_graph(ROOT / "specs/cifar10/resnet56_a.yaml"))
+
+
+def test_unknown_level_is_refused(graph: nx.DiGraph) -> None:
+    with pytest.raises(ValueError, match="unknown level"):
+        to_html(graph, level="everything")
