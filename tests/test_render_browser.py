@@ -1,0 +1,203 @@
+"""End to end: the HTML view in headless Chromium (Debian's chromium + chromedriver, Selenium).
+
+The page is opened from file:// with the network off; it must load without console
+errors, unfold a stage on click, show a layer's shape and parameters on hover,
+search, sort, pan, zoom and export. A screenshot is saved.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+import resgen
+from resgen.render.html import to_html
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SVG = "{http://www.w3.org/2000/svg}"
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+)
+
+
+def missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required for the browser test in CI")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    try:
+        webdriver = importlib.import_module("selenium.webdriver")
+        service_module = importlib.import_module("selenium.webdriver.chrome.service")
+    except ImportError:
+        missing("selenium")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        missing("Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in CHROMIUM_ARGS:
+        options.add_argument(arg)
+    profile = tempfile.mkdtemp(prefix="resgen-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=service_module.Service(chromedriver), options=options)
+    browser.set_page_load_timeout(30)
+    yield browser
+    browser.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def graph() -> nx.DiGraph:
+    return resgen.build_graph(ROOT / "specs/resnet50.yaml")
+
+
+@pytest.fixture()
+def page(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> Any:
+    """ResNet-50's page, freshly loaded at stage level; the console log emptied."""
+    path = tmp_path / "resnet50.html"
+    path.write_text(to_html(graph, level="stage"), encoding="utf-8")
+    driver.get(path.as_uri())
+    wait(driver, lambda d: d.execute_script("return !!window.resgen"))
+    return driver
+
+
+def wait(driver: Any, condition: Any, timeout: float = 10) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def errors(driver: Any) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+
+
+def test_page_loads_from_file_without_console_errors(page: Any) -> None:
+    assert errors(page) == []
+    groups = [g.get_attribute("data-group") for g in css(page, "#diagram [data-group]")]
+    assert groups == ["stem:stem", "stage:layer1", "stage:layer2", "stage:layer3",
+                      "stage:layer4", "head:head"]  # fmt: skip
+    assert page.find_element("id", "title").text == "resnet50"
+    rows = css(page, "#layer-table tbody tr")
+    assert len(rows) == 175
+
+
+def test_clicking_a_stage_shows_its_blocks(page: Any) -> None:
+    css(page, '[data-group="stage:layer2"]')[0].click()
+    wait(page, lambda d: css(d, '[data-group="block:layer2.0"]'))
+    blocks = [g.get_attribute("data-group") for g in css(page, '[data-group^="block:layer2."]')]
+    assert blocks == [f"block:layer2.{i}" for i in range(4)]
+    assert css(page, '[data-toggle="stage:layer2"]')  # its header folds it back
+    assert not css(page, '[data-group="stage:layer2"]')
+    css(page, '[data-toggle="stage:layer2"]')[0].click()
+    wait(page, lambda d: css(d, '[data-group="stage:layer2"]'))
+    assert errors(page) == []
+
+
+def test_hovering_a_layer_shows_its_shape_and_parameters(
+    page: Any, graph: nx.DiGraph, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    css(page, '[data-group="stage:layer2"]')[0].click()
+    wait(page, lambda d: css(d, '[data-group="block:layer2.0"]'))[0].click()
+    index = list(graph.nodes).index("layer2.0.conv2")
+    node = wait(page, lambda d: css(d, f'[data-node="{index}"]'))[0]
+    ActionChains(page).move_to_element(node).perform()
+    tip = page.find_element("id", "tip")
+    wait(page, lambda d: tip.is_displayed())
+    text = tip.text
+    data = graph.nodes["layer2.0.conv2"]
+    assert "layer2.0.conv2" in text
+    assert "128×28×28" in text and f"{data['params']:,}" in text and f"{data['macs']:,}" in text
+    assert "stride 2" in text and "kernel 3" in text
+    assert "147,456" in page.find_element("id", "details-body").text
+    shot = tmp_path_factory.mktemp("screenshots") / "resnet50-html-view.png"
+    assert page.save_screenshot(str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+    assert errors(page) == []
+
+
+def test_search_reveals_a_layer_and_the_table_sorts(page: Any, graph: nx.DiGraph) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    search = page.find_element("id", "search")
+    search.send_keys("layer4.2.conv3")
+    wait(page, lambda d: len(css(d, "#layer-table tbody tr")) == 1)
+    search.send_keys(Keys.ENTER)
+    index = list(graph.nodes).index("layer4.2.conv3")
+    node = wait(page, lambda d: css(d, f'[data-node="{index}"]'))[0]
+    assert "hit" in node.get_attribute("class")
+    search.clear()
+    search.send_keys(" ")  # an input event with an empty query shows every row again
+    wait(page, lambda d: len(css(d, "#layer-table tbody tr")) == 175)
+    css(page, '#layer-table th[data-col="p"]')[0].click()
+    first = css(page, "#layer-table tbody tr td")[1].text
+    biggest = max((d["params"], n) for n, d in graph.nodes(data=True))[1]
+    assert first == biggest
+    header = css(page, '#layer-table th[data-col="p"]')[0]
+    assert header.get_attribute("aria-sort") == "descending"
+    assert errors(page) == []
+
+
+def test_pan_and_zoom(page: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    viewport = css(page, "#viewport")[0]
+    before = viewport.get_attribute("transform")
+    canvas = page.find_element("id", "canvas")
+    ActionChains(page).scroll_from_origin(
+        __import__(
+            "selenium.webdriver.common.actions.wheel_input", fromlist=["ScrollOrigin"]
+        ).ScrollOrigin.from_element(canvas),
+        0,
+        -300,
+    ).perform()
+    zoomed = css(page, "#viewport")[0].get_attribute("transform")
+    assert zoomed != before and "scale(" in zoomed
+    ActionChains(page).move_to_element_with_offset(
+        canvas, 300, 300
+    ).click_and_hold().move_by_offset(80, 40).release().perform()
+    assert css(page, "#viewport")[0].get_attribute("transform") != zoomed
+
+
+def test_export_is_the_current_view_as_svg(page: Any) -> None:
+    page.execute_script("resgen.expand('stage:layer1')")
+    text = page.execute_script("return resgen.exportSVG(false)")
+    root = ET.fromstring(text.split("\n", 1)[1])
+    assert root.tag == f"{SVG}svg"
+    groups = [g.get("data-group") for g in root.iter(f"{SVG}g") if g.get("data-group")]
+    assert groups[:4] == ["stem:stem", "block:layer1.0", "block:layer1.1", "block:layer1.2"]
+    assert root.find(f"{SVG}style") is not None  # styled on its own
+    assert errors(page) == []
