@@ -82,6 +82,8 @@ def parse_set(argument: str) -> Override:
 
 def apply(data: Any, overrides: Sequence[Override]) -> Any:
     """A deep copy of `data` with every override applied in order."""
+    if not overrides:
+        return data
     result = copy.deepcopy(data) if data is not None else {}
     for override in overrides:
         _set(result, override)

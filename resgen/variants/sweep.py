@@ -104,10 +104,7 @@ def load_sweep(path: str | Path) -> Sweep:
     axes = [axis for dimension in dimensions for axis in dimension]
     _check_paths(source, fixed, axes)
     labels = {axis.key: axis for axis in axes} | {axis.label: axis for axis in axes}
-    default = model.name or "{base}_" + "_".join(
-        f"{{{axis.label}}}" for axis in axes if axis.path != NAME_PATH
-    )
-    templates = _templates(source, axes, default, labels)
+    templates = _templates(source, model.name, axes, labels)
     rules = _rules(source, model.exclude, labels, axes)
     common = {"base": base.data.get("name", ""), "sweep": model.sweep}
     variants: list[Variant] = []
@@ -210,11 +207,19 @@ def _check_paths(source: Source, fixed: list[Override], axes: list[Axis]) -> Non
 
 
 def _templates(
-    source: Source, axes: list[Axis], default: str, labels: dict[str, Axis]
+    source: Source, name: str | None, axes: list[Axis], labels: dict[str, Axis]
 ) -> dict[int | None, Template]:
-    """The sweep's name template, and one per value of a `name` axis."""
-    origin = source.locate(("name",)) if "name" in source.data else source.locate(("sweep",))
-    templates: dict[int | None, Template] = {None: Template(default, origin)}
+    """The sweep's name template, and one per value of a `name` axis.
+
+    Without a template, a variant is named by the base's name and its values, each
+    written as identifier characters.
+    """
+    if name is None:
+        fields = "_".join(f"{{{axis.label}}}" for axis in axes if axis.path != NAME_PATH)
+        default = Template(f"{{base}}_{fields}", source.locate(("sweep",)), slug=True)
+    else:
+        default = Template(name, source.locate(("name",)))
+    templates: dict[int | None, Template] = {None: default}
     for axis in axes:
         if axis.path == NAME_PATH:
             templates.update({i: Template(v, axis.origins[i]) for i, v in enumerate(axis.values)})

@@ -24,6 +24,7 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 class Template:
     text: str
     origin: Location
+    slug: bool = False  # write values as identifier characters (`n * 2` -> `n_2`)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -48,14 +49,17 @@ class Template:
 
     def render(self, values: Mapping[str, Any]) -> str:
         """Fill in every field; a missing value shows as `?`."""
-        return _FIELD.sub(lambda match: str(values.get(match[1], "?")), self.text)
+        return _FIELD.sub(lambda match: self._value(values.get(match[1], "?")), self.text)
+
+    def _value(self, value: Any) -> str:
+        return re.sub(r"\W+", "_", str(value)).strip("_") if self.slug else str(value)
 
     def could_render(self, name: str, values: Mapping[str, Any]) -> bool:
         """Whether `name` could come out of this template, whatever the missing fields are."""
         parts = _FIELD.split(self.text)  # literal, field, literal, field, ..., literal
 
         def field(part: str) -> str:
-            return re.escape(str(values[part])) if part in values else ".+"
+            return re.escape(self._value(values[part])) if part in values else ".+"
 
         pattern = "".join(field(p) if i % 2 else re.escape(p) for i, p in enumerate(parts))
         return re.fullmatch(pattern, name) is not None
