@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -72,3 +74,13 @@ def test_page_is_deterministic(graph: nx.DiGraph) -> None:
 def test_unknown_level_is_refused(graph: nx.DiGraph) -> None:
     with pytest.raises(ValueError, match="unknown level"):
         to_html(graph, level="everything")
+
+
+def test_rendering_never_imports_torch() -> None:
+    code = (
+        "import sys, resgen; from resgen.render import render; "
+        "g = resgen.build_graph(sys.argv[1]); render(g, 'dot'); render(g, 'html'); "
+        "sys.exit('torch' in sys.modules)"
+    )
+    spec = str(ROOT / "specs/resnet18.yaml")
+    assert subprocess.run([sys.executable, "-c", code, spec], check=False).returncode == 0
