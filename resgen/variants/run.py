@@ -15,7 +15,7 @@ from resgen.spec.yaml_source import Source
 from resgen.variants.build import Options, Result, build_variant
 from resgen.variants.sweep import Sweep, Variant
 
-PARALLEL_FROM = 8  # smaller sweeps build in-process: starting workers costs more than it saves
+PARALLEL_FROM = 32  # smaller sweeps build in-process: starting workers (~1 s) costs more
 _PRELOAD = ["resgen.variants.build", "resgen.graph.expand", "resgen.codegen.emit"]
 
 _worker: tuple[Source, Options, str] | None = None
