@@ -173,22 +173,15 @@ def test_search_reveals_a_layer_and_the_table_sorts(page: Any, graph: nx.DiGraph
 
 def test_pan_and_zoom(page: Any) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 
-    viewport = css(page, "#viewport")[0]
-    before = viewport.get_attribute("transform")
+    before = css(page, "#viewport")[0].get_attribute("transform")
     canvas = page.find_element("id", "canvas")
-    ActionChains(page).scroll_from_origin(
-        __import__(
-            "selenium.webdriver.common.actions.wheel_input", fromlist=["ScrollOrigin"]
-        ).ScrollOrigin.from_element(canvas),
-        0,
-        -300,
-    ).perform()
+    ActionChains(page).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -300).perform()
     zoomed = css(page, "#viewport")[0].get_attribute("transform")
     assert zoomed != before and "scale(" in zoomed
-    ActionChains(page).move_to_element_with_offset(
-        canvas, 300, 300
-    ).click_and_hold().move_by_offset(80, 40).release().perform()
+    drag = ActionChains(page).move_to_element_with_offset(canvas, 300, 300).click_and_hold()
+    drag.move_by_offset(80, 40).release().perform()
     assert css(page, "#viewport")[0].get_attribute("transform") != zoomed
 
 
