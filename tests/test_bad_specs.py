@@ -48,28 +48,8 @@ REPEATED_PATH = re.compile(r"(?:^|\s)([\w.\[\]]+): \1:")
 # Mistakes resgen does not yet report as it should. Each entry is a gap for
 # resgen/ to close; remove it when the test passes (the xfail is strict).
 # Gaps seen only through the command line are listed in CLI_GAPS.
-KNOWN_GAPS: dict[str, str] = {
-    "yaml_tab_indent": "says 'found character that cannot start any token', not that it is a tab",
-    "yaml_duplicate_key": "points at the first `name:` (line 6), not the duplicate (line 9)",
-    "yaml_python_tag": "a tag on a list is silently dropped; the error is about the type",
-    "binary_garbage": "location 1:1 instead of the NUL's line; PyYAML's 'in <unicode string>'",
-    "layer_two_ops": "the message shows `conv: {{out: 64}}` (escaped braces)",
-    "type_defaults_list": "'Input should be a valid dictionary or instance of Knobs'",
-    "zero_input_size": "the key path is printed twice: 'input[1]: input[1]: ...'",
-    "huge_input": "the key path is printed twice: 'input[1]: input[1]: ...'",
-    "huge_blocks": "cites the generic size limit 1,000,000, not the 10,000-block limit",
-    "expr_string_repeat_bomb": "'ab' * 2**40 is evaluated: MemoryError traceback",
-    "expr_format_width_bomb": "'%0999999999999d' % 1 is evaluated: MemoryError traceback",
-    "inject_name_long": "the 5000-character name is echoed in full",
-    "inject_class_name_nn": "accepted; the emitted module's `class nn` shadows torch.nn",
-    "inject_class_name_build": "accepted; the emitted class replaces the module's build()",
-    "inject_param_name": "key path rendered as 'params.os.system.[key]'",
-    "missing_stage_width": "not reported as a missing width: 'out: ... unknown name width'",
-    "identity_changes_spatial": "hint reads 'an identity shortcut cannot the spatial size ...'",
-}
-CLI_GAPS: dict[str, str] = {
-    "empty_file": "the CLI (--set path) turns an empty document into {}: 3 missing-key errors",
-}
+KNOWN_GAPS: dict[str, str] = {}
+CLI_GAPS: dict[str, str] = {}
 
 
 @dataclass

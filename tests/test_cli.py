@@ -72,7 +72,7 @@ def test_schema_is_json_schema() -> None:
         schema["properties"]
     )
     assert schema["required"] == ["name", "input", "stages"]
-    assert "B" in json.dumps(schema["$defs"]["Knobs"]["properties"]["shortcut"])
+    assert "B" in json.dumps(schema["$defs"]["Defaults"]["properties"]["shortcut"])
 
 
 def test_common_path_never_imports_torch(tmp_path: Path) -> None:

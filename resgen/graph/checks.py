@@ -49,10 +49,10 @@ def _fix(kind: str, short: Shape, main: Shape) -> str:
     if kind == "identity":
         changes = []
         if short[0] != main[0]:
-            changes.append(f"change {short[0]}→{main[0]} channels")
+            changes.append(f"{short[0]}→{main[0]} channels")
         if short[1:] != main[1:]:
             changes.append(f"the spatial size {format_shape(short[1:])}→{format_shape(main[1:])}")
-        return f"an identity shortcut cannot {' or '.join(changes)}; use shortcut A or B"
+        return f"an identity shortcut cannot change {' or '.join(changes)}; use shortcut A or B"
     return (
         "the shortcut cannot reach this shape: check the stride, padding and dilation "
         "of the main branch"

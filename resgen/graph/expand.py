@@ -8,6 +8,7 @@ place in the spec that caused it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,15 @@ from resgen.graph.scope import Scope
 from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
-from resgen.spec.schema import ACTIVATIONS, LAYER_MODELS, BlockDef, Spec, layer_op, suggest
+from resgen.spec.schema import (
+    ACTIVATIONS,
+    LAYER_MODELS,
+    RESERVED_CLASS_NAMES,
+    BlockDef,
+    Spec,
+    layer_op,
+    suggest,
+)
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source
 
@@ -79,6 +88,7 @@ class Expander:
         path: KeyPath,
         *,
         minimum: int = 1,
+        maximum: int = MAX_SIZE,
         what: str = "",
         integer: bool = True,
     ) -> Any:
@@ -102,8 +112,8 @@ class Expander:
             raise self.error(path, f"{what}expected a whole number, got {result!r}")
         if result < minimum:
             raise self.error(path, f"{what}must be at least {minimum}, got {result}")
-        if result > MAX_SIZE:
-            raise self.error(path, f"{what}{result:,} is larger than the limit {MAX_SIZE:,}")
+        if result > maximum:
+            raise self.error(path, f"{what}{result:,} is larger than the limit {maximum:,}")
         return result
 
     def knob(self, stage_index: int | None, name: str) -> tuple[Any, KeyPath] | None:
@@ -306,6 +316,11 @@ class Expander:
                 env[name] = self.value(raw, self.params, knob_path, minimum=0, what=f"{name}: ")
         if stage.width is not None:
             env["width"] = self.value(stage.width, env, (*path, "width"))
+        elif "width" in _names_in(definition):
+            raise self.error(
+                (*path, "width"),
+                f"required key is missing: block type {type_name!r} needs a width",
+            )
         dilation = self.knob(index, "dilation")
         if dilation is not None:
             self.dilation = self.value(dilation[0], env, dilation[1])
@@ -586,7 +601,7 @@ class Expander:
         counts = []
         for index, stage in enumerate(self.spec.stages):
             path = ("stages", index, "blocks")
-            counts.append(self.value(stage.blocks, self.params, path))
+            counts.append(self.value(stage.blocks, self.params, path, maximum=2**53))
             if sum(counts) > MAX_BLOCKS:
                 raise self.error(path, f"the network would have more than {MAX_BLOCKS:,} blocks")
             definition = self.blocks.get(stage.block or self.spec.defaults.block or "")
@@ -596,10 +611,7 @@ class Expander:
 
     def run(self) -> tuple[Network, nx.DiGraph]:
         spec = self.spec
-        c, h, w = (
-            self.value(size, {}, ("input", i), what=f"input[{i}]: ")
-            for i, size in enumerate(spec.input)
-        )
+        c, h, w = (self.value(size, {}, ("input", i)) for i, size in enumerate(spec.input))
         net = Network(
             name=spec.name,
             class_name=spec.class_name or class_name_for(spec.name),
@@ -641,6 +653,22 @@ class Expander:
                 raise self.error(path, f"no stage's block type has a parameter {name!r}")
 
 
+def _names_in(definition: BlockDef) -> set[str]:
+    """Every name the block type's expressions read."""
+    names: set[str] = set()
+    pending: list[Any] = [definition.model_dump(exclude={"params", "doc", "class_name", "base"})]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            with contextlib.suppress(ExpressionError):  # plain strings are not expressions
+                names |= parse(item).names
+    return names
+
+
 def _uses_dilation(definition: BlockDef) -> bool:
     for layer in definition.main:
         op, raw = layer_op(layer)
@@ -654,8 +682,9 @@ def _uses_dilation(definition: BlockDef) -> bool:
 
 
 def class_name_for(name: str) -> str:
-    """`cifar_resnet56` -> `CifarResnet56`."""
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Network"
+    """`cifar_resnet56` -> `CifarResnet56` (never a name the emitted module uses)."""
+    derived = "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+    return derived + "Net" if derived in RESERVED_CLASS_NAMES else derived or "Network"
 
 
 def expand(spec: Spec) -> tuple[Network, nx.DiGraph]:

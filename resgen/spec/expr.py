@@ -159,6 +159,8 @@ def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:
         return env[node.id]
     if isinstance(node, ast.BinOp):
         left, right = _evaluate(node.left, env), _evaluate(node.right, env)
+        if isinstance(left, str) or isinstance(right, str):
+            raise ExpressionError(f"arithmetic needs numbers, got {left!r:.40} and {right!r:.40}")
         if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
             raise ExpressionError("exponent larger than 64")
         try:
@@ -169,6 +171,8 @@ def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:
             raise ExpressionError(f"cannot combine {left!r} and {right!r}") from None
     if isinstance(node, ast.UnaryOp):
         operand = _evaluate(node.operand, env)
+        if isinstance(operand, str):
+            raise ExpressionError(f"arithmetic needs numbers, got {operand!r:.40}")
         try:
             return _UNARY[type(node.op)](operand)
         except TypeError:

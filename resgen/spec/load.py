@@ -97,16 +97,27 @@ def _yaml_path(loc: tuple[Any, ...]) -> KeyPath:
     """Pydantic repeats a layer's op as its union tag; drop the repeat."""
     path: list[str | int] = []
     for part in loc:
-        if path and part == path[-1] and part in LAYER_MODELS:
+        if (path and part == path[-1] and part in LAYER_MODELS) or part == "[key]":
             continue
         path.append(part)
     return tuple(path)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required key is missing"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return f"expected a mapping, got {_kind_of(error.get('input'))}"
+    if kind == "list_type":
+        return f"expected a list, got {_kind_of(error.get('input'))}"
     if kind == "literal_error":
         return f"expected {error['ctx']['expected']}, got {error['input']!r}"
     if kind in {"too_short", "too_long"} and "input" in error:

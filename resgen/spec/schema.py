@@ -111,12 +111,36 @@ def suggest(word: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _shown(value: str) -> str:
+    """`repr` of a user string, cut short so a huge value cannot flood the message."""
+    text = repr(value)
+    return text if len(text) <= 50 else text[:45] + "...'"
+
+
 def _identifier(value: str) -> str:
     if not _IDENTIFIER.fullmatch(value) or keyword.iskeyword(value):
         raise PydanticCustomError(
             "identifier",
             "{value} is not a valid name: use letters, digits and _ "
             "(not starting with a digit, at most 64 characters, not a Python keyword)",
+            {"value": _shown(value)},
+        )
+    return value
+
+
+# Names the emitted module defines or imports: a class may not take them.
+RESERVED_CLASS_NAMES = frozenset(
+    """torch nn F Tensor build projection avg_down_projection named_sequential
+    ZeroPadShortcut SqueezeExcite DropPath""".split()
+)
+
+
+def _class_name(value: str) -> str:
+    _identifier(value)
+    if value in RESERVED_CLASS_NAMES:
+        raise PydanticCustomError(
+            "reserved_class",
+            "{value} cannot name a class: the emitted module already uses that name",
             {"value": repr(value)},
         )
     return value
@@ -128,7 +152,7 @@ def _layer_name(value: str) -> str:
         raise PydanticCustomError(
             "reserved_name",
             "{value} cannot name a layer: it would shadow a torch or nn.Module name",
-            {"value": repr(value)},
+            {"value": _shown(value)},
         )
     return value
 
@@ -179,6 +203,7 @@ def _scalar(value: Any) -> bool | int | float | str:
 
 
 Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
+ClassName = Annotated[StrictStr, AfterValidator(_class_name)]
 LayerName = Annotated[StrictStr, AfterValidator(_layer_name)]
 IntExpr = Annotated[
     Any,
@@ -334,9 +359,12 @@ def _normalize_layer(value: Any) -> Any:
         if len(value) != 1:
             raise PydanticCustomError(
                 "layer_shape",
-                "a layer is a mapping with exactly one key, the op (e.g. `conv: {{out: 64}}`); "
+                "a layer is a mapping with exactly one key, the op (e.g. {example}); "
                 "got keys {keys}",
-                {"keys": ", ".join(map(repr, value)) or "none"},
+                {
+                    "keys": ", ".join(map(_shown, map(str, value))) or "none",
+                    "example": "`conv: {out: 64}`",
+                },
             )
         ((op, args),) = value.items()
         if op not in LAYER_MODELS:
@@ -393,7 +421,7 @@ class BlockDef(StrictModel):
     base: Identifier | None = Field(
         None, description="a block type to start from; keys given here replace its keys"
     )
-    class_name: Identifier | None = Field(None, alias="class")
+    class_name: ClassName | None = Field(None, alias="class")
     doc: StrictStr = ""
     params: dict[Identifier, Scalar] = {}
     let: dict[Identifier, IntExpr] = {}
@@ -480,7 +508,7 @@ class Spec(StrictModel):
 
     resgen: Literal[1] = 1
     name: Identifier
-    class_name: Identifier | None = Field(None, description="emitted class (default: from name)")
+    class_name: ClassName | None = Field(None, description="emitted class (default: from name)")
     description: StrictStr = ""
     input: list[StrictInt] = Field(min_length=3, max_length=3, description="[C, H, W]")
     params: dict[Identifier, Scalar] = {}

@@ -37,6 +37,8 @@ def format_path(path: Path) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not part.isidentifier():
+            text += f"[{part!r}]"
         else:
             text += f".{part}" if text else str(part)
     return text
@@ -75,15 +77,32 @@ def read_yaml(text: str, file: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"invalid YAML: {problem}", location=Location(file, line, column)) from None
+        hint = ""
+        if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            problem, hint = "a tab character where YAML expects spaces", "indent with spaces"
+        raise SpecError(
+            f"invalid YAML: {problem}", location=Location(file, line, column), hint=hint
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SpecError(
+            f"invalid YAML: control characters are not allowed (found {_char(exc.character)!r})",
+            location=Location(file, line, column),
+        ) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", location=Location(file, 1, 1)) from None
+        first_line = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise SpecError(f"invalid YAML: {first_line}", location=Location(file, 1, 1)) from None
     source = Source(data=None, file=file)
     if node is None:
         return source
     _check_expanded_size(node, file)
     source.data = _to_python(node, (), source, depth=0)
     return source
+
+
+def _char(character: int | str) -> str:
+    return chr(character) if isinstance(character, int) else character
 
 
 def _check_expanded_size(root: yaml.Node, file: str) -> None:
@@ -120,9 +139,15 @@ def _position_error(node: yaml.Node, file: str, message: str) -> SpecError:
     return SpecError(message, location=Location(file, mark.line + 1, mark.column + 1))
 
 
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _to_python(node: yaml.Node, path: Path, source: Source, depth: int) -> Any:
     mark = node.start_mark
     source.positions.setdefault(path, (mark.line + 1, mark.column + 1))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+        where = format_path(path) or "spec"
+        raise _position_error(node, source.file, f"{where}: YAML tag {node.tag!r} is not allowed")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -134,7 +159,9 @@ def _to_python(node: yaml.Node, path: Path, source: Source, depth: int) -> Any:
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
-                raise source.error((*path, key), f"duplicate key {key!r}") from None
+                raise _position_error(
+                    key_node, source.file, f"{format_path((*path, key))}: duplicate key {key!r}"
+                )
             key_mark = key_node.start_mark
             source.positions[(*path, key)] = (key_mark.line + 1, key_mark.column + 1)
             result[key] = _to_python(value_node, (*path, key), source, depth + 1)
