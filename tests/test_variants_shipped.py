@@ -91,3 +91,21 @@ def test_shortcut_options() -> None:
     )
     assert by_option["A"].params == RESNET34_B - changing  # A: parameter-free
     assert by_option["C"].params == RESNET34_B - changing + everywhere
+
+
+# WRN paper, table 4 (CIFAR-10), parameters in millions as published.
+WRN = {"wrn_16_4": 2.7, "wrn_16_8": 11.0, "wrn_22_8": 17.2, "wrn_28_10": 36.5, "wrn_40_1": 0.6,
+       "wrn_40_2": 2.2, "wrn_40_4": 8.9, "wrn_40_8": 35.7}  # fmt: skip
+
+
+def test_width_depth() -> None:
+    from resgen.graph import build_graph
+
+    results = {r.name: r for r in run_sweep(load_sweep(SWEEPS / "width_depth.yaml"), Options())}
+    assert len(results) == 20 and all(r.ok for r in results.values())
+    for name, millions in WRN.items():
+        assert round(results[name].params / 1e6, 1) == millions, name
+    for name in ("wrn_16_8", "wrn_28_10", "wrn_40_4"):  # the zoo's WRNs are grid points
+        zoo = build_graph(SPECS / "cifar10" / f"{name}.yaml").graph
+        assert (results[name].params, results[name].macs) == (zoo["params"], zoo["macs"])
+    assert {r.depth - 6 * r.values["n"] for r in results.values()} == {2}

@@ -9,6 +9,7 @@ import pytest
 
 from resgen.errors import SpecError
 from resgen.graph import build_graph
+from resgen.spec.yaml_source import format_path
 from resgen.variants import run
 from resgen.variants.build import Options, build_variant
 from resgen.variants.command import sweep_command
@@ -17,6 +18,7 @@ from resgen.variants.sweep import Sweep, load_sweep
 from tests.conftest import SPECS
 
 RESNET20 = SPECS / "cifar10" / "resnet20_a.yaml"
+N_AXIS = format_path(("grid", "params.n"))  # the key path of a grid axis in messages
 
 
 def sweep_file(tmp_path: Path, body: str, name: str = "sweep.yaml") -> Path:
@@ -170,14 +172,17 @@ def test_excludes(tmp_path: Path) -> None:
         ),
         ("grid:\n  params.n: [1]\nexclude:\n  - {}\n", ":7:5: exclude[0]: an exclude rule needs"),
         ("grid:\n  params.n: [1]\nexclude:\n  - {n: 1}\n", ":6:1: exclude: every variant is"),
-        ("grid:\n  params.n: []\n", ":5:3: grid.params.n: an axis needs at least one value"),
-        ("grid:\n  params..n: [1]\n", ":5:3: grid.params..n: 'params..n' is not a spec path"),
+        ("grid:\n  params.n: []\n", f":5:3: {N_AXIS}: an axis needs at least one value"),
+        (
+            "grid:\n  params..n: [1]\n",
+            f":5:3: {format_path(('grid', 'params..n'))}: 'params..n' is not a spec path",
+        ),
         (
             "set:\n  params.n: 1\ngrid:\n  params.n: [1]\n",
-            ":7:3: grid.params.n: params.n is already set by set: params.n",
+            f":7:3: {N_AXIS}: params.n is already set by set: params.n",
         ),
         ("grid: {}\n", ":1:1: a sweep needs axes"),
-        ("grid:\n  params.n: 3\n", ":5:3: grid.params.n: expected a list, got int 3"),
+        ("grid:\n  params.n: 3\n", f":5:3: {N_AXIS}: expected a list, got int 3"),
         ("gird:\n  params.n: [3]\n", ":4:1: gird: unknown key 'gird' (did you mean 'grid'?)"),
     ],
 )
