@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,7 +66,7 @@ class Variant:
     values: dict[str, Any]  # axis label -> value (a `name` axis shows as the name itself)
     overrides: tuple[Override, ...]
     template: Template
-    fields: dict[str, Any] = field(default_factory=dict)  # what the template can read
+    fields: dict[str, Any]  # what the template can read
 
 
 @dataclass
@@ -155,20 +155,26 @@ def _path(source: Source, where: KeyPath, key: str) -> KeyPath:
 
 def _dimensions(model: SweepFile, source: Source) -> list[list[Axis]]:
     """Grid axes and the zip group, in the order they appear in the file."""
-    paths = {key: _path(source, (section, key), key) for section in ("grid", "zip")
-             for key in source.data.get(section) or {}}  # fmt: skip
-    last = {key: next((p for p in reversed(path) if isinstance(p, str)), key)
-            for key, path in paths.items()}  # fmt: skip
+    sections = {"grid": model.grid, "zip": model.zip_}
+    paths = {k: _path(source, (s, k), k) for s, axes in sections.items() for k in axes}
+    last = {
+        key: next(p for p in reversed(path) if isinstance(p, str)) for key, path in paths.items()
+    }
+    names = list(last.values())
     labels = {
-        key: name if list(last.values()).count(name) == 1 and name not in BUILTIN_FIELDS else key
+        key: name if names.count(name) == 1 and name not in BUILTIN_FIELDS else key
         for key, name in last.items()
     }
+
+    def axis(section: str, key: str) -> Axis:
+        return _axis(source, section, key, paths[key], labels[key], sections[section][key])
+
     dimensions: list[list[Axis]] = []
     for section in source.data:
         if section == "grid":
-            dimensions += [[_axis(source, "grid", k, v, labels)] for k, v in model.grid.items()]
+            dimensions += [[axis("grid", key)] for key in model.grid]
         elif section == "zip" and model.zip_:
-            group = [_axis(source, "zip", k, v, labels) for k, v in model.zip_.items()]
+            group = [axis("zip", key) for key in model.zip_]
             lengths = {len(axis.values) for axis in group}
             if len(lengths) > 1:
                 sizes = ", ".join(f"{axis.key} has {len(axis.values)}" for axis in group)
@@ -180,15 +186,14 @@ def _dimensions(model: SweepFile, source: Source) -> list[list[Axis]]:
 
 
 def _axis(
-    source: Source, section: str, key: str, values: list[Any], labels: dict[str, str]
+    source: Source, section: str, key: str, path: KeyPath, label: str, values: list[Any]
 ) -> Axis:
     if not values:
         raise source.error((section, key), "an axis needs at least one value")
-    path = parse_path(key)
     if path == NAME_PATH and not all(isinstance(v, str) for v in values):
         raise source.error((section, key), "values of a `name` axis are name templates (strings)")
     origins = tuple(source.locate((section, key, i)) for i in range(len(values)))
-    return Axis(section, key, path, labels[key], tuple(values), origins)
+    return Axis(section, key, path, label, tuple(values), origins)
 
 
 def _rows(dimension: list[Axis]) -> list[tuple[int, ...]]:
@@ -197,10 +202,11 @@ def _rows(dimension: list[Axis]) -> list[tuple[int, ...]]:
 
 
 def _check_paths(source: Source, fixed: list[Override], axes: list[Axis]) -> None:
+    """A path is written once: by `set`, or by one axis."""
+    writers = [(("set", format_path(o.path)), o.path) for o in fixed]
+    writers += [((axis.section, axis.key), axis.path) for axis in axes]
     seen: dict[KeyPath, str] = {}
-    for where, path in [(("set", format_path(o.path)), o.path) for o in fixed] + [
-        ((axis.section, axis.key), axis.path) for axis in axes
-    ]:
+    for where, path in writers:
         if path in seen:
             raise source.error(where, f"{format_path(path)} is already set by {seen[path]}")
         seen[path] = f"{where[0]}: {where[1]}"
