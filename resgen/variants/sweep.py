@@ -166,15 +166,15 @@ def _dimensions(model: SweepFile, source: Source) -> list[list[Axis]]:
         for key, name in last.items()
     }
 
-    def axis(section: str, key: str) -> Axis:
+    def make(section: str, key: str) -> Axis:
         return _axis(source, section, key, paths[key], labels[key], sections[section][key])
 
     dimensions: list[list[Axis]] = []
     for section in source.data:
         if section == "grid":
-            dimensions += [[axis("grid", key)] for key in model.grid]
+            dimensions += [[make("grid", key)] for key in model.grid]
         elif section == "zip" and model.zip_:
-            group = [axis("zip", key) for key in model.zip_]
+            group = [make("zip", key) for key in model.zip_]
             lengths = {len(axis.values) for axis in group}
             if len(lengths) > 1:
                 sizes = ", ".join(f"{axis.key} has {len(axis.values)}" for axis in group)
