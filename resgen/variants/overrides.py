@@ -81,7 +81,7 @@ def parse_set(argument: str) -> Override:
 
 
 def apply(data: Any, overrides: Sequence[Override]) -> Any:
-    """A deep copy of `data` with every override applied in order."""
+    """`data` with every override applied in order, to a deep copy (`data` itself if none)."""
     if not overrides:
         return data
     result = copy.deepcopy(data) if data is not None else {}
