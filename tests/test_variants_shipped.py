@@ -13,19 +13,11 @@ from resgen.variants.build import Options
 from resgen.variants.run import run_sweep
 from resgen.variants.sweep import load_sweep
 from tests.conftest import SPECS
+from tests.test_zoo_counts import CIFAR, IMAGENET  # REFERENCE.md: depth -> (n, A, B)
 
 SWEEPS = SPECS / "sweeps"
 
-# REFERENCE.md, CIFAR-10 ResNets: depth -> (n, option A, option B); plain = option A.
-CIFAR = {
-    20: (3, 269_722, 272_474),
-    32: (5, 464_154, 466_906),
-    44: (7, 658_586, 661_338),
-    56: (9, 853_018, 855_770),
-    110: (18, 1_727_962, 1_730_714),
-    1202: (200, 19_421_274, 19_424_026),
-}
-RESNET34_B = 21_797_672  # REFERENCE.md, torchvision's resnet34 (option B)
+RESNET34_B = IMAGENET["resnet34"][0]  # REFERENCE.md, torchvision's resnet34 (option B)
 
 
 @pytest.fixture(scope="module")
