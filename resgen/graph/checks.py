@@ -27,7 +27,13 @@ def check_join(
     path: KeyPath,
 ) -> None:
     shapes = [expander.graph.nodes[node]["shape"] for node, _ in inputs]
-    main, short = shapes[0], shapes[1]
+    main, short = (shapes[1], shapes[0]) if join == "concat" else (shapes[0], shapes[1])
+    if join == "gate" and shapes[2] != main:
+        raise expander.error(
+            path,
+            f"{block}: the gate gives {format_shape(shapes[2])} but the main branch gives "
+            f"{format_shape(main)}; the gate must match it (check its `out` and stride)",
+        )
     same_space = main[1:] == short[1:]
     if (join == "concat" and same_space) or (join != "concat" and main == short):
         return

@@ -32,8 +32,9 @@ from resgen.spec.schema import (
     suggest,
 )
 from resgen.spec.yaml_source import Path as KeyPath
-from resgen.spec.yaml_source import Source
+from resgen.spec.yaml_source import Source, format_path
 
+BUILTIN = "<built-in block>"  # path marker: an error inside a library block type
 MAX_BLOCKS = 10_000
 MAX_NODES = 250_000
 MAX_SIZE = 1_000_000  # channels, widths, spatial sizes, kernels
@@ -64,6 +65,11 @@ class Expander:
     # ------------------------------------------------------------------ errors
 
     def error(self, path: KeyPath, message: str, hint: str = "") -> SpecError:
+        """A located error; paths inside a built-in block point at the stage using it."""
+        if path and path[0] == BUILTIN:
+            _, stage_index, type_name, *inside = path
+            where = f"block type {type_name!r}, {format_path(tuple(inside))}: "
+            return self.source.error(("stages", stage_index), where + message, hint)
         return self.source.error(path, message, hint)
 
     def _block_types(self) -> dict[str, BlockDef]:
@@ -111,7 +117,8 @@ class Expander:
         if not isinstance(result, int) or isinstance(result, bool):
             raise self.error(path, f"{what}expected a whole number, got {result!r}")
         if result < minimum:
-            raise self.error(path, f"{what}must be at least {minimum}, got {result}")
+            shown = f"{raw!r} is {result}" if isinstance(raw, str) else f"got {result}"
+            raise self.error(path, f"{what}must be at least {minimum}, {shown}")
         if result > maximum:
             raise self.error(path, f"{what}{result:,} is larger than the limit {maximum:,}")
         return result
@@ -455,9 +462,14 @@ class Expander:
         if residual:
             self.block_number += 1
         env["drop_path"] = self.drop_rate() if residual else 0.0
+        base: KeyPath = (
+            ("blocks", type_name)
+            if type_name in self.spec.blocks
+            else (BUILTIN, stage_index, type_name)
+        )
         for name, raw in definition.let.items():
-            env[name] = self.value(raw, env, stage_path, what=f"{where}let {name}: ")
-        env["out_channels"] = self.value(definition.out, env, stage_path, what=f"{where}out: ")
+            env[name] = self.value(raw, env, (*base, "let", name), what=where)
+        env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
         scope = Scope(block_path)
         attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
         layers = list(definition.main)
@@ -467,7 +479,7 @@ class Expander:
         if residual and env["drop_path"] > 0:
             layers.append(_synthetic("drop_path", p="drop_path"))
         main = self.sequence(
-            layers, env, scope, current, stage_path, where, stage_index, branch="main", **attrs
+            layers, env, scope, current, (*base, "main"), where, stage_index, branch="main", **attrs
         )
         zero_init = None
         if residual and self.setting(stage_index, "zero_init", False):
@@ -493,7 +505,7 @@ class Expander:
                 inputs.reverse()  # DenseNet order: the input first, then the new features
             if definition.join == "gate":
                 gate = self.sequence(
-                    definition.gate, env, scope, current, stage_path, where, stage_index,
+                    definition.gate, env, scope, current, (*base, "gate"), where, stage_index,
                     branch="gate", **attrs,
                 )  # fmt: skip
                 if not gate:
@@ -506,7 +518,7 @@ class Expander:
             last = f"{block_path}.{join}"
             self.add_node(last, join, {}, inputs, stage_path, block_path, **attrs)
         post = self.sequence(
-            definition.post, env, scope, last, stage_path, where, stage_index, branch="post",
+            definition.post, env, scope, last, (*base, "post"), where, stage_index, branch="post",
             **attrs,
         )  # fmt: skip
         self.last_node = post[-1].node if post else last
