@@ -9,6 +9,7 @@ ResNet-50 `Bottleneck` reads like torchvision's.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -73,12 +74,21 @@ def _is_scaled_name(text: str) -> bool:
     return re.fullmatch(r"[A-Za-z_]\w*( \* \d+)?", text) is not None
 
 
-def docstring(text: str) -> str:
-    """A docstring literal: triple-quoted when plainly safe, else `repr`."""
+def docstring(text: str, width: int = 80) -> str:
+    """A docstring literal wrapped to `width`: triple-quoted when plainly safe.
+
+    Any other text goes through `repr`, in pieces that Python joins back.
+    """
     text = " ".join(text.split())
     if _SAFE_DOC.fullmatch(text) and not text.endswith("'"):
-        return f'"""{text}"""'
-    return repr(text)
+        if len(text) + 6 <= width:
+            return f'"""{text}"""'
+        lines = textwrap.wrap(text, width - 3)
+        return '"""' + "\n".join(lines) + '\n"""'
+    pieces = textwrap.wrap(text, width - 8, drop_whitespace=False) or [""]
+    if len(pieces) == 1:
+        return repr(text)
+    return "(\n" + "".join(f"    {piece!r}\n" for piece in pieces) + ")"
 
 
 def _annotation(value: Any) -> str:
