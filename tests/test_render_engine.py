@@ -56,7 +56,7 @@ def test_dot_on_path_is_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     engine = find_engine()
     assert engine == DotProgram(str(tmp_path / "dot"))
     assert run_graphviz("digraph { a -> b }", "svg") == FAKE_SVG
-    assert (tmp_path / "args").read_text().split() == ["-Tsvg"]
+    assert (tmp_path / "args").read_text().split() == ["-Kdot", "-Tsvg"]
     assert (tmp_path / "stdin").read_text() == "digraph { a -> b }"
 
 

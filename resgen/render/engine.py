@@ -8,13 +8,11 @@ apt step, no compiler.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import warnings
 from dataclasses import dataclass
 from typing import Protocol
 
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
-TIMEOUT_S = 300
 
 HOW_TO_GET_GRAPHVIZ = (
     "rendering {fmt} needs Graphviz, and none was found: no `dot` program on PATH and "
@@ -43,20 +41,18 @@ class DotProgram:
     name: str = "dot"
 
     def render(self, dot: str, fmt: str) -> bytes:
+        import graphviz  # the Python bindings run `dot` for us and report its errors
+
         try:
-            result = subprocess.run(
-                [self.path, f"-T{fmt}"],
-                input=dot.encode(),
-                capture_output=True,
-                timeout=TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            data = graphviz.pipe("dot", fmt, dot.encode(), quiet=True)
+        except graphviz.CalledProcessError as exc:
+            message = (exc.stderr or b"").decode(errors="replace").strip()
+            raise RenderError(f"{self.path} -T{fmt} failed: {message or 'no output'}") from None
+        except (OSError, graphviz.ExecutableNotFound) as exc:
             raise RenderError(f"{self.path} failed: {exc}") from None
-        if result.returncode != 0 or not result.stdout:
-            message = result.stderr.decode(errors="replace").strip()
-            raise RenderError(f"{self.path} -T{fmt} failed: {message or 'no output'}")
-        return result.stdout
+        if not data:
+            raise RenderError(f"{self.path} -T{fmt} failed: no output")
+        return data
 
 
 @dataclass(frozen=True)
