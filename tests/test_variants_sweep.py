@@ -284,3 +284,17 @@ def test_processes_give_the_same_results_in_order(
 def test_check_runs_each_module(tmp_path: Path) -> None:
     results = run_sweep(load(tmp_path, "grid:\n  params.n: [1]\n"), Options(check=True), jobs=1)
     assert results[0].ok, results[0].error
+
+
+def test_diagrams_are_written_with_the_variant(tmp_path: Path) -> None:
+    from resgen.variants.command import diagram_formats, sweep_files
+    from resgen.variants.compare import Comparison
+
+    sweep = load(tmp_path, 'name: "r{n}"\ngrid:\n  params.n: [1]\n')
+    results = run_sweep(sweep, Options(diagrams=diagram_formats("dot,html")), jobs=1)
+    assert list(results[0].diagrams) == ["r1.dot", "r1.html"]
+    assert results[0].diagrams["r1.dot"].startswith(b"digraph")
+    files = sweep_files(sweep, Comparison(sweep.name, sweep.labels, results), tmp_path / "out")
+    assert {tmp_path / "out" / name for name in ("r1.dot", "r1.html", "r1.py")} <= set(files)
+    with pytest.raises(SpecError, match="--diagram gif: unknown diagram format 'gif'"):
+        diagram_formats("gif")
