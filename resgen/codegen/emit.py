@@ -150,27 +150,26 @@ class _BlockWriter:
         op = ops[0].op
         values = {k: [o.args[k] for o in ops] for k in ops[0].args}
         in_channels = [o.in_shape[0] for o in ops]
-        args = {
-            k: self.code(v, getattr(raw, k, None))
-            for k, v in values.items()
-            if k not in {"in", "reduced"}
-        }
+        sources = {k: getattr(raw, k, None) for k in values}
+        if op == "gn" and sources["groups"] is None:  # a `norm` layer under `norm: group`
+            sources["groups"] = "norm_groups"
+        derived = {"in", "reduced"} | (
+            {"padding"} if op == "conv" and raw.padding is None else set()
+        )
+        args = {k: self.code(v, sources[k]) for k, v in values.items() if k not in derived}
         if op in {"conv", "linear"}:
             args["in"] = self.code(in_channels, channels)
-            if (
-                op == "conv"
-                and raw.padding is None
-                and args["padding"] not in map(repr, values["padding"])
-            ):
+            if "padding" in derived:
                 args["padding"] = self.default_padding(values, raw)
             return args, raw.out
         if op in {"bn", "gn", "se"}:
             args["channels"] = self.code(in_channels, channels)
-        if op == "gn" and "groups" not in args:
-            args["groups"] = self.code(values["groups"], "norm_groups")
         return args, channels
 
     def default_padding(self, values: dict[str, list[Any]], raw: Any) -> str:
+        """`dilation * (kernel - 1) // 2`, written simply (`padding=dilation`)."""
+        if all(p == values["padding"][0] for p in values["padding"]):
+            return repr(values["padding"][0])
         kernels = values["kernel"]
         if all(k == kernels[0] for k in kernels) and kernels[0] % 2:
             half = (kernels[0] - 1) // 2

@@ -321,6 +321,9 @@ class Expander:
                 env[name] = raw
             else:
                 env[name] = self.value(raw, self.params, knob_path, minimum=0, what=f"{name}: ")
+        if self.setting(index, "norm", "batch") == "group":
+            groups = self.knob(index, "norm_groups")
+            env["norm_groups"] = 32 if groups is None else self.value(groups[0], env, groups[1])
         if stage.width is not None:
             env["width"] = self.value(stage.width, env, (*path, "width"))
         elif "width" in _names_in(definition):
