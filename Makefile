@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/resgen build specs/resnet50.yaml --check
+	$(VENV)/bin/resgen build specs/resnet50.yaml --diagram svg,html --check
 
 test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
