@@ -6,11 +6,14 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from resgen.errors import SpecError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 app = typer.Typer(
     name="resgen",
@@ -31,9 +34,20 @@ SetOption = Annotated[
 ]
 
 
-def fail(error: SpecError) -> None:
+def fail(error: SpecError) -> NoReturn:
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(2)
+
+
+def checked_graph(spec: Path, sets: list[str] | None) -> nx.DiGraph:
+    """The checked graph of `spec` with `--set` edits; a spec error exits with code 2."""
+    from resgen.graph import build_graph
+    from resgen.variants.overrides import load_overridden
+
+    try:
+        return build_graph(load_overridden(spec, sets or []))
+    except SpecError as error:
+        fail(error)
 
 
 class SummaryFormat(str, enum.Enum):
@@ -77,19 +91,14 @@ def build(
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.table import human
     from resgen.codegen.emit import generate
-    from resgen.graph import build_graph
     from resgen.outputs import write_all
     from resgen.render import RenderError, diagram_files, parse_formats
-    from resgen.variants.overrides import load_overridden
 
     try:
         formats = parse_formats(diagram) if diagram is not None else []
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--diagram") from None
-    try:
-        graph = build_graph(load_overridden(spec, sets or []))
-    except SpecError as error:
-        fail(error)
+    graph = checked_graph(spec, sets)
     network = graph.graph["network"]
     source = generate(network, graph.graph["params"])
     if check:
@@ -163,13 +172,8 @@ def summary(
 ) -> None:
     """Per-layer output shapes, parameters and MACs, with totals."""
     from resgen.analysis.table import print_summary, render_summary
-    from resgen.graph import build_graph
-    from resgen.variants.overrides import load_overridden
 
-    try:
-        graph = build_graph(load_overridden(spec, sets or []))
-    except SpecError as error:
-        fail(error)
+    graph = checked_graph(spec, sets)
     if fmt is SummaryFormat.table:
         print_summary(graph)
     else:
@@ -199,16 +203,11 @@ def render(
     sets: SetOption = None,
 ) -> None:
     """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
-    from resgen.graph import build_graph
     from resgen.outputs import write_all
     from resgen.render import RenderError, format_for
     from resgen.render import render as draw
-    from resgen.variants.overrides import load_overridden
 
-    try:
-        graph = build_graph(load_overridden(spec, sets or []))
-    except SpecError as error:
-        fail(error)
+    graph = checked_graph(spec, sets)
     name = fmt.value if fmt else format_for(out)
     try:
         data = draw(graph, name, level.value if level else None, roll)
