@@ -65,6 +65,19 @@ def annotate(graph: nx.DiGraph) -> None:
     graph.graph.update(totals)
 
 
+def weighted_depth(graph: nx.DiGraph) -> int:
+    """Convolutions and linear layers on the main path: the papers' depth.
+
+    Shortcut projections and highway gates are side branches and do not count,
+    so the CIFAR ResNet-20 has depth 20 with option A or B.
+    """
+    return sum(
+        1
+        for _, data in graph.nodes(data=True)
+        if data["op"] in {"conv", "linear"} and data.get("branch") not in {"shortcut", "gate"}
+    )
+
+
 def layer_counts(graph: nx.DiGraph) -> list[LayerCount]:
     """One row per op, in data-flow order (the order the graph was built in)."""
     return [

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from resgen import __version__
+from resgen.analysis.counts import weighted_depth
 from resgen.errors import SpecError
 from resgen.spec.load import validate
 from resgen.spec.yaml_source import Source
@@ -23,7 +24,6 @@ from resgen.variants.sweep import NAME_PATH, Variant
 if TYPE_CHECKING:
     import networkx as nx
 
-WEIGHTED_OPS = frozenset({"conv", "linear"})
 PROBE_NAME = "variant"  # a placeholder name while the real one waits for `{depth}`
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -53,15 +53,6 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.error
-
-
-def weighted_depth(graph: nx.DiGraph) -> int:
-    """Conv and linear layers on the main path, the paper's depth (ResNet-20 has 20)."""
-    return sum(
-        1
-        for _, data in graph.nodes(data=True)
-        if data["op"] in WEIGHTED_OPS and data.get("branch") != "shortcut"
-    )
 
 
 def resolve(base: Source, variant: Variant) -> tuple[str, OverriddenSource, nx.DiGraph]:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import networkx as nx
 
+from resgen.analysis.counts import weighted_depth
 from resgen.analysis.table import format_rows, human
 from resgen.errors import SpecError
 from resgen.graph.model import Op, Stage
 from resgen.graph.shapes import format_shape
 from resgen.spec.load import read_source, validate
 from resgen.spec.schema import suggest
-from resgen.variants.build import resolve, weighted_depth
+from resgen.variants.build import resolve
 
 
 @dataclass(frozen=True)
