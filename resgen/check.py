@@ -23,6 +23,10 @@ class CheckResult:
 
 def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
     """Run the emitted `source` on a zero input of the spec's shape (eval mode)."""
+    import warnings
+
+    # torch warns at import when NumPy is absent; resgen does not need NumPy
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
 
     from resgen.codegen.execute import module_from_source
