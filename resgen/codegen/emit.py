@@ -232,9 +232,11 @@ class _BlockWriter:
         params = self.params()
         kinds = {b.shortcut.kind for b in self.blocks}
         if kinds - {"identity", "none"}:
-            optional = "identity" in kinds
-            params.append(Param("downsample", "nn.Module | None" if optional else "nn.Module",
-                                "None" if optional else None))  # fmt: skip
+            if "identity" in kinds:
+                params.append(Param("downsample", "nn.Module | None", "None"))
+            else:  # every instance has one: a required argument, before the defaulted ones
+                required = sum(1 for p in params if p.default is None)
+                params.insert(required, Param("downsample", "nn.Module"))
             self.init.append("self.downsample = downsample")
         gate_bias = first.definition.gate_bias
         if gate_bias is not None and first.gate:
