@@ -219,7 +219,7 @@ class Expander:
         if concrete == "se" and len(in_shape) == 3:
             args["reduced"] = se_channels(in_shape[0], args["reduction"], args["divisor"])
         node = scope.node_id(attr)
-        context = f"{where}{node.split('#')[0]}"
+        context = node.split("#")[0]
         shape = self.add_node(node, concrete, args, [(current, {})], path, context, **attrs)
         return Op(concrete, attr, args, in_shape, shape, node, layer)
 
@@ -359,6 +359,14 @@ class Expander:
         count = self.block_counts[index]
         env = self.stage_env(index, type_name, definition)
         stride = self.value(stage.stride, env, (*path, "stride"))
+        names = _names_in(definition)
+        for key, used in (("stride", stride == 1), ("width", stage.width is None)):
+            if not used and key not in names:
+                raise self.error(
+                    (*path, key),
+                    f"block type {type_name!r} does not use {key}, so this {key} would be ignored",
+                    "downsample with layers in `after:` (a transition)" if key == "stride" else "",
+                )
         first_dilation = self.dilation
         if stage.dilate:
             if stride == 1:
