@@ -280,6 +280,46 @@ def diff(
     sys.stdout.write(text)
 
 
+class ExportFormat(str, enum.Enum):
+    onnx = "onnx"
+    torchscript = "torchscript"
+
+
+@app.command()
+def export(
+    spec: SpecArg,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="onnx or torchscript.")
+    ] = ExportFormat.onnx,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="Output file (default: build/NAME.onnx or .pt)."),
+    ] = None,
+    fuse_bn: Annotated[
+        bool, typer.Option("--fuse-bn", help="Fold each batch norm into the conv before it.")
+    ] = False,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="A state dict to load first (torch.save).")
+    ] = None,
+    sets: SetOption = None,
+) -> None:
+    """Export SPEC's module for inference (eval mode): ONNX (opset 17) or TorchScript."""
+    from resgen.export import SUFFIXES, ExportError, export_graph
+    from resgen.outputs import write_all
+
+    graph = checked_graph(spec, sets)
+    try:
+        data = export_graph(graph, fmt.value, fuse_bn, weights)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    name = graph.graph["network"].name
+    target = out or Path("build") / f"{name}{SUFFIXES[fmt.value]}"
+    write_all({target: data})
+    fused = ", batch norm folded" if fuse_bn else ""
+    typer.echo(f"wrote {target} ({len(data):,} bytes, {fmt.value}{fused})")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec language (for editor completion)."""
