@@ -69,6 +69,22 @@ class BlockClass:
 PRIMARY = ("in_channels", "width", "stride", "dilation")
 
 
+# ops whose output is a new tensor that their backward does not read
+FRESH_OUTPUT = {"conv", "bn", "gn", "se"}
+PASS_THROUGH = {"drop_path", "dropout"}  # may return their input unchanged (eval)
+
+
+def _adds_in_place(main: list[Op]) -> bool:
+    """Whether the join may add into the main branch's result in place (`out += identity`).
+
+    Like torchvision, this saves allocating a new tensor per block. Safe when
+    `out` comes from an op whose output autograd does not keep (not an
+    activation) and is not the block input passed through.
+    """
+    ops = [op.op for op in main if op.op not in PASS_THROUGH]
+    return bool(ops) and ops[-1] in FRESH_OUTPUT
+
+
 def _is_scaled_name(text: str) -> bool:
     """`width` or `width * 4`: simple enough to write inline."""
     return re.fullmatch(r"[A-Za-z_]\w*( \* \d+)?", text) is not None
@@ -225,7 +241,9 @@ class _BlockWriter:
             elif first.join == "concat":
                 forward.append("out = torch.cat([identity, out], 1)")
             else:
-                forward.append("out = out + identity")
+                forward.append(
+                    "out += identity" if _adds_in_place(first.main) else "out = out + identity"
+                )
             channels = "out_channels"
         post, _ = self.layers([b.post for b in self.blocks], channels, "out")
         forward = [*forward, *post, "return out"]
