@@ -1,0 +1,190 @@
+"""Speed of the generated modules against torchvision's and a hand-written CIFAR ResNet.
+
+    python benchmarks/bench_models.py [--rounds 5] [--iters 2] [--compile] [--smoke]
+
+For ResNet-18 and ResNet-50 (torchvision, batch 8, 3x224x224) and CIFAR ResNet-56
+(option A, against benchmarks/reference_cifar.py, batch 64), with the same
+weights in both: inference in eval mode (no_grad) and a training step (forward,
+cross-entropy, backward, SGD step), each in the default memory format and in
+channels_last, and with --compile also under torch.compile. Each line is the
+median over interleaved rounds of generated/reference seconds per call, with
+the spread of the per-round ratios; the target is 0.98-1.02. Then the
+batch-norm-folded export (`resgen export --fuse-bn`) against the unfused module.
+--smoke runs everything once on CIFAR ResNet-20 (and ResNet-18 at batch 2 if
+torchvision is installed), torch.compile with the "eager" backend: it proves the
+benchmark runs, and measures nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from reference_cifar import CifarResNet
+from timing import Comparison, compare
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import resgen  # noqa: E402
+from resgen.export import fuse_bn  # noqa: E402
+
+HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None
+
+
+@dataclass
+class Case:
+    label: str
+    spec: Path
+    reference: Callable[[], nn.Module]
+    reference_name: str
+    batch: int
+    classes: int
+
+
+def torchvision_model(name: str) -> Callable[[], nn.Module]:
+    def make() -> nn.Module:
+        import torchvision
+
+        return getattr(torchvision.models, name)(weights=None)
+
+    return make
+
+
+def cases(smoke: bool, batch: int | None) -> list[Case]:
+    if smoke:
+        found = [Case("cifar resnet20", ROOT / "specs/cifar10/resnet20_a.yaml",
+                      lambda: CifarResNet(3), "hand", 2, 10)]  # fmt: skip
+        if HAS_TORCHVISION:
+            found.append(Case("resnet18", ROOT / "specs/resnet18.yaml",
+                              torchvision_model("resnet18"), "tv", 2, 1000))  # fmt: skip
+        return found
+    found = [
+        Case(name, ROOT / f"specs/{name}.yaml", torchvision_model(name), "tv", batch or 8, 1000)
+        for name in ("resnet18", "resnet50")
+        if HAS_TORCHVISION
+    ]
+    found.append(Case("cifar resnet56", ROOT / "specs/cifar10/resnet56_a.yaml",
+                      lambda: CifarResNet(9), "hand", batch or 64, 10))  # fmt: skip
+    return found
+
+
+def pair(case: Case) -> tuple[nn.Module, nn.Module]:
+    """Generated and reference module with the same weights; checks their outputs agree."""
+    torch.manual_seed(0)
+    reference = case.reference()
+    ours = resgen.build_model(case.spec)
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = example(case)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.eval()(x), reference.eval()(x))
+    return ours, reference
+
+
+def example(case: Case) -> torch.Tensor:
+    shape = resgen.load_spec(case.spec).input
+    return torch.randn(case.batch, *shape, generator=torch.Generator().manual_seed(1))
+
+
+def step(
+    model: nn.Module, case: Case, phase: str, channels_last: bool, backend: str | None
+) -> Callable[[], object]:
+    """One inference call or one training step of `model`, ready to time."""
+    x = example(case)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    runner = torch.compile(model, backend=backend) if backend else model
+    if phase == "eval":
+        model.eval()
+
+        def infer() -> object:
+            with torch.no_grad():
+                return runner(x)
+
+        return infer
+    model.train()
+    target = torch.randint(0, case.classes, (case.batch,), generator=torch.Generator())
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def train() -> object:
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(runner(x), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return train
+
+
+def run_case(case: Case, args: argparse.Namespace, backend: str | None) -> list[float]:
+    ratios = []
+    variants = [("eager", False, None), ("channels_last", True, None)]
+    if args.compile:
+        variants.append((f"compile({backend})", False, backend))
+    for phase in args.phases:
+        for name, channels_last, compiled in variants:
+            ours, reference = pair(case)
+            if compiled:
+                torch._dynamo.reset()
+            a = step(ours, case, phase, channels_last, compiled)
+            b = step(reference, case, phase, channels_last, compiled)
+            result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
+            label = f"{case.label} b{case.batch} {phase} {name}"
+            print(result.line(label, "gen", case.reference_name), flush=True)
+            ratios.append(result.ratio)
+    return ratios
+
+
+def run_fused(case: Case, args: argparse.Namespace) -> Comparison:
+    """Batch norm folded into the convs (eval) against the same module unfused."""
+    torch.manual_seed(0)
+    model = resgen.build_model(case.spec).eval()
+    fused = fuse_bn(model)
+    x = example(case)
+    with torch.no_grad():
+        fused_call, plain_call = (lambda: fused(x)), (lambda: model(x))
+        result = compare(fused_call, plain_call, args.rounds, args.iters, warmup=args.warmup)
+    print(result.line(f"{case.label} b{case.batch} eval fused-bn", "fused", "unfused"), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--iters", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=None, help="Override every batch size.")
+    parser.add_argument("--phases", default="eval,train")
+    parser.add_argument("--models", default=None, help="Labels to run, comma-separated.")
+    parser.add_argument("--compile", action="store_true", help="Also time torch.compile.")
+    parser.add_argument("--backend", default="inductor", help="torch.compile backend.")
+    parser.add_argument("--smoke", action="store_true", help="Run everything once; no timing.")
+    args = parser.parse_args()
+    args.phases = args.phases.split(",")
+    if args.smoke:
+        args.rounds, args.iters, args.warmup, args.compile, args.backend = 1, 1, 0, True, "eager"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, "
+          f"{platform.processor() or 'cpu'}; torchvision: "
+          f"{'yes' if HAS_TORCHVISION else 'not installed, skipped'}")  # fmt: skip
+    wanted = set(args.models.split(",")) if args.models else None
+    selected = [c for c in cases(args.smoke, args.batch) if wanted is None or c.label in wanted]
+    ratios = []
+    for case in selected:
+        ratios += run_case(case, args, args.backend if args.compile else None)
+    for case in selected:
+        run_fused(case, args)
+    inside = sum(0.98 <= r <= 1.02 for r in ratios)
+    print(f"generated/reference ratios within 0.98-1.02: {inside} of {len(ratios)}")
+
+
+if __name__ == "__main__":
+    main()
