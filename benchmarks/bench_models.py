@@ -1,6 +1,7 @@
 """Speed of the generated modules against torchvision's and a hand-written CIFAR ResNet.
 
     python benchmarks/bench_models.py [--rounds 5] [--iters 2] [--compile] [--smoke]
+                                      [--threads N] [--clock wall|cpu]
 
 For ResNet-18 and ResNet-50 (torchvision, batch 8, 3x224x224) and CIFAR ResNet-56
 (option A, against benchmarks/reference_cifar.py, batch 64), with the same
@@ -8,7 +9,11 @@ weights in both: inference in eval mode (no_grad) and a training step (forward,
 cross-entropy, backward, SGD step), each in the default memory format and in
 channels_last, and with --compile also under torch.compile. Each line is the
 median over interleaved rounds of generated/reference seconds per call, with
-the spread of the per-round ratios; the target is 0.98-1.02. Then the
+the spread of the per-round ratios; the target is 0.98-1.02. Before timing,
+the ATen operators each side dispatches (with shapes) are compared:
+"identical" means the same work, so a measured difference is the machine's
+noise. Then, per model, an A/A control (the reference against a copy of
+itself: the resolution of these measurements on this machine) and the
 batch-norm-folded export (`resgen export --fuse-bn`) against the unfused module.
 --smoke runs everything once on CIFAR ResNet-20 (and ResNet-18 at batch 2 if
 torchvision is installed), torch.compile with the "eager" backend: it proves the
@@ -27,8 +32,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from dispatch import compare_calls
 from reference_cifar import CifarResNet
-from timing import Comparison, compare
+from timing import CLOCKS, Comparison, compare, use_clock
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,11 +143,26 @@ def run_case(case: Case, args: argparse.Namespace, backend: str | None) -> list[
                 torch._dynamo.reset()
             a = step(ours, case, phase, channels_last, compiled)
             b = step(reference, case, phase, channels_last, compiled)
-            result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
             label = f"{case.label} b{case.batch} {phase} {name}"
+            if not compiled:
+                print(f"{label:40s} ATen calls vs reference: {compare_calls(a, b)}", flush=True)
+            result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
             print(result.line(label, "gen", case.reference_name), flush=True)
             ratios.append(result.ratio)
     return ratios
+
+
+def run_control(case: Case, args: argparse.Namespace) -> Comparison:
+    """The reference against a copy of itself: how far from 1 equal code measures here."""
+    torch.manual_seed(0)
+    first, second = case.reference(), case.reference()
+    second.load_state_dict(first.state_dict())
+    a = step(first, case, "eval", False, None)
+    b = step(second, case, "eval", False, None)
+    result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
+    label = f"{case.label} b{case.batch} eval A/A control"
+    print(result.line(label, case.reference_name, case.reference_name), flush=True)
+    return result
 
 
 def run_fused(case: Case, args: argparse.Namespace) -> Comparison:
@@ -168,19 +189,25 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="Also time torch.compile.")
     parser.add_argument("--backend", default="inductor", help="torch.compile backend.")
     parser.add_argument("--smoke", action="store_true", help="Run everything once; no timing.")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads.")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    use_clock(args.clock)
     args.phases = args.phases.split(",")
     if args.smoke:
         args.rounds, args.iters, args.warmup, args.compile, args.backend = 1, 1, 0, True, "eager"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, "
-          f"{platform.processor() or 'cpu'}; torchvision: "
-          f"{'yes' if HAS_TORCHVISION else 'not installed, skipped'}")  # fmt: skip
+    torchvision = "yes" if HAS_TORCHVISION else "not installed, skipped"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock, "
+          f"{platform.machine()}; torchvision: {torchvision}")  # fmt: skip
     wanted = set(args.models.split(",")) if args.models else None
     selected = [c for c in cases(args.smoke, args.batch) if wanted is None or c.label in wanted]
     ratios = []
     for case in selected:
         ratios += run_case(case, args, args.backend if args.compile else None)
     for case in selected:
+        run_control(case, args)
         run_fused(case, args)
     inside = sum(0.98 <= r <= 1.02 for r in ratios)
     print(f"generated/reference ratios within 0.98-1.02: {inside} of {len(ratios)}")

@@ -23,20 +23,46 @@ class Comparison:
     def ratio(self) -> float:
         return statistics.median(self.ratios)
 
+    @property
+    def quartiles(self) -> tuple[float, float]:
+        """The middle half of the per-round ratios (the extremes with fewer than 4 rounds)."""
+        ratios = sorted(self.ratios)
+        if len(ratios) < 4:
+            return ratios[0], ratios[-1]
+        low, _, high = statistics.quantiles(ratios, n=4)
+        return low, high
+
     def line(self, label: str, a_name: str, b_name: str) -> str:
         ratios = self.ratios
+        low, high = self.quartiles
         return (
-            f"{label:40s} {a_name} {statistics.median(self.a) * 1e3:9.1f} ms  "
-            f"{b_name} {statistics.median(self.b) * 1e3:9.1f} ms  "
-            f"ratio {self.ratio:.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f}, n={len(ratios)})"
+            f"{label:40s} {a_name} {statistics.median(self.a) * 1e3:8.1f} ms  "
+            f"{b_name} {statistics.median(self.b) * 1e3:8.1f} ms  ratio {self.ratio:.3f} "
+            f"(IQR {low:.3f}-{high:.3f}, range {min(ratios):.3f}-{max(ratios):.3f}, "
+            f"n={len(ratios)})"
         )
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
+
+
+def use_clock(name: str) -> None:
+    """Time with wall-clock ("wall") or this process's CPU time ("cpu").
+
+    CPU time is not charged while other processes hold the cores, so on a shared
+    machine it compares two codes more steadily (best with one thread: idle
+    worker threads spinning would count too).
+    """
+    global clock
+    clock = CLOCKS[name]
+
+
 def seconds_per_call(fn: Callable[[], object], iters: int) -> float:
-    start = time.perf_counter()
+    start = clock()
     for _ in range(iters):
         fn()
-    return (time.perf_counter() - start) / iters
+    return (clock() - start) / iters
 
 
 def compare(
