@@ -2,12 +2,14 @@
 
     python benchmarks/bench_models.py [--rounds 5] [--iters 2] [--compile] [--smoke]
                                       [--threads N] [--clock wall|cpu]
+                                      [--device cpu|cuda] [--bf16]
 
 For ResNet-18 and ResNet-50 (torchvision, batch 8, 3x224x224) and CIFAR ResNet-56
 (option A, against benchmarks/reference_cifar.py, batch 64), with the same
 weights in both: inference in eval mode (no_grad) and a training step (forward,
 cross-entropy, backward, SGD step), each in the default memory format and in
-channels_last, and with --compile also under torch.compile. Each line is the
+channels_last, with --bf16 also under bf16 autocast and with --compile also
+under torch.compile; --device cuda runs it all on the GPU. Each line is the
 median over interleaved rounds of generated/reference seconds per call, with
 the spread of the per-round ratios; the target is 0.98-1.02. Before timing,
 the ATen operators each side dispatches (with shapes) are compared:
@@ -100,30 +102,52 @@ def example(case: Case) -> torch.Tensor:
     return torch.randn(case.batch, *shape, generator=torch.Generator().manual_seed(1))
 
 
+@dataclass(frozen=True)
+class Variant:
+    """How a model runs: memory format, autocast dtype, torch.compile backend."""
+
+    name: str
+    channels_last: bool = False
+    autocast: torch.dtype | None = None
+    backend: str | None = None
+
+
+def variants(args: argparse.Namespace) -> list[Variant]:
+    found = [Variant("eager"), Variant("channels_last", channels_last=True)]
+    if args.bf16:
+        found.append(Variant("bf16 autocast", autocast=torch.bfloat16))
+    if args.compile:
+        found.append(Variant(f"compile({args.backend})", backend=args.backend))
+    return found
+
+
 def step(
-    model: nn.Module, case: Case, phase: str, channels_last: bool, backend: str | None
+    model: nn.Module, case: Case, phase: str, variant: Variant, device: torch.device
 ) -> Callable[[], object]:
     """One inference call or one training step of `model`, ready to time."""
-    x = example(case)
-    if channels_last:
+    model = model.to(device)
+    x = example(case).to(device)
+    if variant.channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    runner = torch.compile(model, backend=backend) if backend else model
+    runner = torch.compile(model, backend=variant.backend) if variant.backend else model
+    amp = torch.autocast(device.type, dtype=variant.autocast, enabled=variant.autocast is not None)
     if phase == "eval":
         model.eval()
 
         def infer() -> object:
-            with torch.no_grad():
+            with torch.no_grad(), amp:
                 return runner(x)
 
         return infer
     model.train()
-    target = torch.randint(0, case.classes, (case.batch,), generator=torch.Generator())
+    target = torch.randint(0, case.classes, (case.batch,), generator=torch.Generator()).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
     def train() -> object:
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(runner(x), target)
+        with amp:
+            loss = F.cross_entropy(runner(x), target)
         loss.backward()
         optimizer.step()
         return loss
@@ -131,22 +155,25 @@ def step(
     return train
 
 
-def run_case(case: Case, args: argparse.Namespace, backend: str | None) -> list[float]:
+def timed(a: Callable[[], object], b: Callable[[], object], args: argparse.Namespace) -> Comparison:
+    """`compare` with this run's settings; on CUDA each timing waits for the GPU to finish."""
+    sync = torch.cuda.synchronize if args.device.type == "cuda" else None
+    return compare(a, b, args.rounds, args.iters, warmup=args.warmup, sync=sync)
+
+
+def run_case(case: Case, args: argparse.Namespace) -> list[float]:
     ratios = []
-    variants = [("eager", False, None), ("channels_last", True, None)]
-    if args.compile:
-        variants.append((f"compile({backend})", False, backend))
     for phase in args.phases:
-        for name, channels_last, compiled in variants:
+        for variant in variants(args):
             ours, reference = pair(case)
-            if compiled:
+            if variant.backend:
                 torch._dynamo.reset()
-            a = step(ours, case, phase, channels_last, compiled)
-            b = step(reference, case, phase, channels_last, compiled)
-            label = f"{case.label} b{case.batch} {phase} {name}"
-            if not compiled:
+            a = step(ours, case, phase, variant, args.device)
+            b = step(reference, case, phase, variant, args.device)
+            label = f"{case.label} b{case.batch} {phase} {variant.name}"
+            if not variant.backend:
                 print(f"{label:40s} ATen calls vs reference: {compare_calls(a, b)}", flush=True)
-            result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
+            result = timed(a, b, args)
             print(result.line(label, "gen", case.reference_name), flush=True)
             ratios.append(result.ratio)
     return ratios
@@ -157,9 +184,9 @@ def run_control(case: Case, args: argparse.Namespace) -> Comparison:
     torch.manual_seed(0)
     first, second = case.reference(), case.reference()
     second.load_state_dict(first.state_dict())
-    a = step(first, case, "eval", False, None)
-    b = step(second, case, "eval", False, None)
-    result = compare(a, b, args.rounds, args.iters, warmup=args.warmup)
+    a = step(first, case, "eval", Variant("eager"), args.device)
+    b = step(second, case, "eval", Variant("eager"), args.device)
+    result = timed(a, b, args)
     label = f"{case.label} b{case.batch} eval A/A control"
     print(result.line(label, case.reference_name, case.reference_name), flush=True)
     return result
@@ -169,11 +196,11 @@ def run_fused(case: Case, args: argparse.Namespace) -> Comparison:
     """Batch norm folded into the convs (eval) against the same module unfused."""
     torch.manual_seed(0)
     model = resgen.build_model(case.spec).eval()
-    fused = fuse_bn(model)
-    x = example(case)
+    fused = fuse_bn(model).to(args.device)
+    model = model.to(args.device)
+    x = example(case).to(args.device)
     with torch.no_grad():
-        fused_call, plain_call = (lambda: fused(x)), (lambda: model(x))
-        result = compare(fused_call, plain_call, args.rounds, args.iters, warmup=args.warmup)
+        result = timed(lambda: fused(x), lambda: model(x), args)
     print(result.line(f"{case.label} b{case.batch} eval fused-bn", "fused", "unfused"), flush=True)
     return result
 
@@ -191,21 +218,26 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="Run everything once; no timing.")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads.")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda.")
+    parser.add_argument("--bf16", action="store_true", help="Also time under bf16 autocast.")
     args = parser.parse_args()
+    args.device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     use_clock(args.clock)
     args.phases = args.phases.split(",")
     if args.smoke:
         args.rounds, args.iters, args.warmup, args.compile, args.backend = 1, 1, 0, True, "eager"
+        args.bf16 = True
     torchvision = "yes" if HAS_TORCHVISION else "not installed, skipped"
+    where = torch.cuda.get_device_name(args.device) if args.device.type == "cuda" else "cpu"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock, "
-          f"{platform.machine()}; torchvision: {torchvision}")  # fmt: skip
+          f"{platform.machine()}, {where}; torchvision: {torchvision}")  # fmt: skip
     wanted = set(args.models.split(",")) if args.models else None
     selected = [c for c in cases(args.smoke, args.batch) if wanted is None or c.label in wanted]
     ratios = []
     for case in selected:
-        ratios += run_case(case, args, args.backend if args.compile else None)
+        ratios += run_case(case, args)
     for case in selected:
         run_control(case, args)
         run_fused(case, args)

@@ -58,15 +58,27 @@ def use_clock(name: str) -> None:
     clock = CLOCKS[name]
 
 
-def seconds_per_call(fn: Callable[[], object], iters: int) -> float:
+def seconds_per_call(
+    fn: Callable[[], object], iters: int, sync: Callable[[], None] | None = None
+) -> float:
+    """`sync` (e.g. torch.cuda.synchronize) makes the clock wait for queued device work."""
+    if sync:
+        sync()
     start = clock()
     for _ in range(iters):
         fn()
+    if sync:
+        sync()
     return (clock() - start) / iters
 
 
 def compare(
-    a: Callable[[], object], b: Callable[[], object], rounds: int, iters: int, warmup: int = 1
+    a: Callable[[], object],
+    b: Callable[[], object],
+    rounds: int,
+    iters: int,
+    warmup: int = 1,
+    sync: Callable[[], None] | None = None,
 ) -> Comparison:
     """Time A and B alternately, `rounds` times, `iters` calls each; order flips every round.
 
@@ -80,5 +92,5 @@ def compare(
     for index in range(rounds):
         pair = [(a, times_a), (b, times_b)]
         for fn, times in pair if index % 2 == 0 else reversed(pair):
-            times.append(seconds_per_call(fn, iters))
+            times.append(seconds_per_call(fn, iters, sync))
     return Comparison(times_a, times_b)

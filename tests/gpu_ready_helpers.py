@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import resgen
+from resgen.spec.schema import Spec
 from tests.conftest import SPECS
 
 REPRESENTATIVE = [
@@ -28,7 +29,7 @@ def spec_path(name: str) -> Path:
     return SPECS / f"{name}.yaml"
 
 
-def example_input(spec: Path | str, batch: int = 2, seed: int = 0) -> torch.Tensor:
+def example_input(spec: Path | str | Spec, batch: int = 2, seed: int = 0) -> torch.Tensor:
     """A random input of the spec's shape."""
     shape = resgen.load_spec(spec).input
     generator = torch.Generator().manual_seed(seed)
@@ -36,7 +37,7 @@ def example_input(spec: Path | str, batch: int = 2, seed: int = 0) -> torch.Tens
 
 
 @torch.no_grad()
-def calibrated(spec: Path | str, batch: int = 4, seed: int = 0) -> nn.Module:
+def calibrated(spec: Path | str | Spec, batch: int = 4, seed: int = 0) -> nn.Module:
     """The spec's module in eval mode, its batch norm statistics set from one random batch.
 
     A freshly initialised deep residual network in eval mode (running variance

@@ -22,7 +22,7 @@ def run(script: str) -> str:
 def test_bench_models_smoke() -> None:
     out = run("bench_models.py")
     for phase in ("eval", "train"):
-        for variant in ("eager", "channels_last", "compile(eager)"):
+        for variant in ("eager", "channels_last", "bf16 autocast", "compile(eager)"):
             assert f"cifar resnet20 b2 {phase} {variant} " in out, out
     assert "cifar resnet20 b2 eval fused-bn" in out and "ratios within 0.98-1.02" in out
     assert "cifar resnet20 b2 eval A/A control" in out
