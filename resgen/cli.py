@@ -310,9 +310,9 @@ def export(
     graph = checked_graph(spec, sets)
     try:
         data = export_graph(graph, fmt.value, fuse_bn, weights)
-    except ExportError as exc:
+    except ExportError as exc:  # a user's file, like a spec: exit code 2
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     name = graph.graph["network"].name
     target = out or Path("build") / f"{name}{SUFFIXES[fmt.value]}"
     write_all({target: data})

@@ -131,12 +131,12 @@ def test_cli_spec_error_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
-def test_cli_wrong_weights_exit_1_and_write_nothing(tmp_path: Path) -> None:
+def test_cli_wrong_weights_exit_2_and_write_nothing(tmp_path: Path) -> None:
     weights = tmp_path / "other.pth"
     torch.save(resgen.build_model(spec_path("cifar10/resnet20_b")).state_dict(), weights)
     target = tmp_path / "r20.onnx"
     result = resgen_cli("export", str(spec_path("cifar10/resnet20_a")), "-o", str(target),
                         "--weights", str(weights))  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "cannot load weights" in result.stderr and "Unexpected key" in result.stderr
     assert "Traceback" not in result.stderr and not target.exists()
