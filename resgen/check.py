@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 import networkx as nx
+
+from resgen.errors import Location, SpecError
+
+BYTES_PER_VALUE = 4  # float32
 
 
 @dataclass(frozen=True)
@@ -21,8 +27,45 @@ class CheckResult:
         )
 
 
+def memory_budget() -> int:
+    """Half of this machine's physical memory, in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def ensure_instantiable(graph: nx.DiGraph, budget: int | None = None) -> None:
+    """Refuse, before torch allocates anything, a network whose weights and
+    activations (batch 1, float32) would not fit in `budget` bytes.
+
+    A spec of a few lines can ask for terabytes (`width: 1000000`); counting it
+    is free, instantiating it would fail in the allocator or get the process
+    killed. The error points at the layer with the most parameters.
+    """
+    budget = memory_budget() if budget is None else budget
+    params, activations = graph.graph["params"], graph.graph["activations"]
+    needed = (params + activations) * BYTES_PER_VALUE
+    if needed <= budget:
+        return
+    node, data = max(graph.nodes(data=True), key=lambda item: item[1].get("params", 0))
+    where = re.fullmatch(r"(.*):(\d+):(\d+)", data["location"])
+    location = Location(where[1], int(where[2]), int(where[3])) if where else None
+    prefix = "" if where else f"{data['location']}: "  # a --set argument
+    raise SpecError(
+        f"{prefix}instantiating the network needs {gib(needed)} ({params:,} parameters), "
+        f"more than the {gib(budget)} allowed here; its largest layer is {node} "
+        f"({data['params']:,} parameters)",
+        path=data["key"],
+        location=location,
+        hint="reduce the widths, or build the code without --check",
+    )
+
+
+def gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
+
+
 def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
     """Run the emitted `source` on a zero input of the spec's shape (eval mode)."""
+    ensure_instantiable(graph)
     import warnings
 
     # torch warns at import when NumPy is absent; resgen does not need NumPy

@@ -104,7 +104,10 @@ def build(
     if check:
         from resgen.check import check_source
 
-        result = check_source(source, graph)
+        try:
+            result = check_source(source, graph)
+        except SpecError as error:
+            fail(error)
         if not result.ok:
             typer.echo(
                 f"error: check failed for {spec}: output {result.output_shape} "
@@ -310,6 +313,8 @@ def export(
     graph = checked_graph(spec, sets)
     try:
         data = export_graph(graph, fmt.value, fuse_bn, weights)
+    except SpecError as error:
+        fail(error)
     except ExportError as exc:  # a user's file, like a spec: exit code 2
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

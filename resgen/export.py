@@ -141,13 +141,16 @@ def export_graph(
 ) -> bytes:
     """Build the module of a checked graph (optionally load a state dict) and export it.
 
-    Raises ExportError for weights that cannot be read or do not fit.
+    Raises ExportError for weights that cannot be read or do not fit, SpecError
+    for a network too large to instantiate here.
     """
     import torch
 
+    from resgen.check import ensure_instantiable
     from resgen.codegen.emit import generate
     from resgen.codegen.execute import module_from_source
 
+    ensure_instantiable(graph)
     network = graph.graph["network"]
     source = generate(network, graph.graph["params"])
     model = module_from_source(source, network.name).build()

@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from resgen.check import ensure_instantiable
+from resgen.errors import SpecError
+from resgen.graph import build_graph
 from tests.conftest import SPECS
 
 
@@ -98,3 +103,40 @@ def test_usage_errors_exit_2() -> None:
     result = resgen("build")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+HUGE = """\
+name: huge
+input: [3, 32, 32]
+stem: [{conv: {name: conv1, out: 16}}, bn, relu]
+defaults: {block: basic, shortcut: B}
+stages:
+  - {name: layer1, blocks: 1, width: 16}
+  - {name: layer2, blocks: 1, width: 1000000, stride: 2}
+head: [avgpool, flatten, {linear: {name: fc, out: 10}}]
+"""
+
+
+def test_check_and_export_refuse_a_network_too_large_to_instantiate(tmp_path: Path) -> None:
+    """Counting 9e12 parameters is free; allocating them is refused before torch is asked."""
+    spec = tmp_path / "huge.yaml"
+    spec.write_text(HUGE)
+    out = tmp_path / "out"
+    assert resgen("build", str(spec), "-o", str(out)).returncode == 0  # code only: fine
+    for command in (["build", "--check", "-o", str(tmp_path / "x")],
+                    ["export", "-o", str(tmp_path / "x.onnx")]):  # fmt: skip
+        result = resgen(command[0], str(spec), *command[1:])
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"error: {spec}:7:5: stages[1]: instantiating the network")
+        assert "9,000,176,005,146 parameters" in result.stderr
+        assert "layer2.0.conv2 (9,000,000,000,000 parameters)" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.onnx").exists()
+
+
+def test_instantiation_budget_counts_weights_and_activations() -> None:
+    graph = build_graph(SPECS / "cifar10" / "resnet20_a.yaml")
+    needed = 4 * (graph.graph["params"] + graph.graph["activations"])
+    ensure_instantiable(graph, budget=needed)
+    with pytest.raises(SpecError, match="largest layer is layer3"):
+        ensure_instantiable(graph, budget=needed - 1)

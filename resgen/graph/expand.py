@@ -64,6 +64,11 @@ class Expander:
 
     # ------------------------------------------------------------------ errors
 
+    @staticmethod
+    def written_at(path: KeyPath) -> KeyPath:
+        """The user's key for `path`: a layer of a built-in block is the stage using it."""
+        return ("stages", path[1]) if path and path[0] == BUILTIN else path
+
     def error(self, path: KeyPath, message: str, hint: str = "") -> SpecError:
         """A located error; paths inside a built-in block point at the stage using it."""
         if path and path[0] == BUILTIN:
@@ -167,7 +172,8 @@ class Expander:
             args=args,
             shape=shape,
             in_shape=in_shapes[0] if in_shapes else (),
-            location=str(self.source.locate(path)),
+            location=str(self.source.locate(self.written_at(path))),
+            key=format_path(self.written_at(path)),
             **attrs,
         )
         for src, edge in inputs:

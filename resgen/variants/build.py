@@ -125,6 +125,8 @@ def _check(code: str, graph: nx.DiGraph) -> str:
 
     try:
         result = check_source(code, graph)
+    except SpecError as error:
+        return str(error)
     except Exception as exc:  # a module that fails to run is this variant's failure
         return f"check failed: the module raised {type(exc).__name__}: {exc}"
     if result.ok:
