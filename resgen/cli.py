@@ -251,6 +251,7 @@ def sweep(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
     ] = None,
+    sets: SetOption = None,
 ) -> None:
     """Build every variant of a sweep: resolved specs, code, an index and a comparison.
 
@@ -262,7 +263,9 @@ def sweep(
     try:
         formats = diagram_formats(diagram) if diagram is not None else ()
         options = Options(check=check, diagrams=formats)
-        code = sweep_command(sweep_file, out, fmt.value, options=options, plot=plot, jobs=jobs)
+        code = sweep_command(
+            sweep_file, out, fmt.value, options=options, plot=plot, jobs=jobs, sets=sets or []
+        )
     except SpecError as error:
         fail(error)
     raise typer.Exit(code)

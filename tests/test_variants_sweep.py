@@ -298,3 +298,32 @@ def test_diagrams_are_written_with_the_variant(tmp_path: Path) -> None:
     assert {tmp_path / "out" / name for name in ("r1.dot", "r1.html", "r1.py")} <= set(files)
     with pytest.raises(SpecError, match="--diagram gif: unknown diagram format 'gif'"):
         diagram_formats("gif")
+
+
+def test_command_line_sets_apply_to_every_variant(tmp_path: Path) -> None:
+    body = 'name: "r{depth}_{shortcut}"\ngrid:\n  defaults.shortcut: [A, B]\n  params.n: [5]\n'
+    plain = run_sweep(load(tmp_path, body), Options(), jobs=1)
+    edited = run_sweep(
+        load_sweep(sweep_file(tmp_path, body), ["head[2].linear.out=100"]), Options(), jobs=1
+    )
+    assert [r.name for r in edited] == ["r32_A", "r32_B"]
+    for before, after in zip(plain, edited, strict=True):
+        assert after.params - before.params == 64 * 90 + 90  # fc: 10 -> 100 classes
+        assert "out: 100}" in after.spec and "def build(num_classes: int = 100)" in after.code
+
+
+def test_command_line_set_of_a_path_the_sweep_writes_is_refused(tmp_path: Path) -> None:
+    body = "grid:\n  defaults.shortcut: [A, B]\n"
+    with pytest.raises(SpecError) as caught:
+        load_sweep(sweep_file(tmp_path, body), ["defaults.shortcut=C"])
+    assert str(caught.value) == (
+        "--set defaults.shortcut=C: defaults.shortcut is already set by grid: defaults.shortcut"
+    )
+
+
+def test_a_bad_command_line_value_fails_each_variant_at_the_argument(tmp_path: Path) -> None:
+    sweep = load_sweep(sweep_file(tmp_path, "grid:\n  params.n: [1, 2]\n"), ["stages[0].width=abc"])
+    results = run_sweep(sweep, Options(), jobs=1)
+    assert not any(r.ok for r in results)
+    expected = "--set stages[0].width=abc: cannot evaluate 'abc'"
+    assert all(r.error.startswith(expected) for r in results)

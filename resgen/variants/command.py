@@ -9,6 +9,7 @@ that built, its diagram files with `--diagram`, `index.json`, `table.md`,
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from resgen.errors import SpecError
@@ -28,6 +29,7 @@ def sweep_command(
     options: Options | None = None,
     plot: bool = False,
     jobs: int | None = None,
+    sets: Sequence[str] = (),
 ) -> int:
     """Run the sweep at `path`; the exit code: 0, or 1 if any variant failed.
 
@@ -36,7 +38,7 @@ def sweep_command(
     options = options or Options()
     if plot:
         require_matplotlib()
-    sweep = load_sweep(path)
+    sweep = load_sweep(path, sets)
     results = run_sweep(sweep, options, jobs=jobs, progress=sys.stderr.isatty())
     comparison = Comparison(sweep.name, sweep.labels, results)
     folder = out or Path("build") / sweep.name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from resgen.spec.load import read_source, validate_model
 from resgen.spec.schema import Identifier, StrictModel, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source, format_path
-from resgen.variants.overrides import Override, parse_path
+from resgen.variants.overrides import Override, parse_path, parse_set
 from resgen.variants.template import BUILTIN_FIELDS, Template
 
 NAME_PATH: KeyPath = ("name",)
@@ -89,8 +89,12 @@ class Sweep:
                 yield variant
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read, validate and expand a sweep file; SpecError (with positions) if it is wrong."""
+def load_sweep(path: str | Path, arguments: Sequence[str] = ()) -> Sweep:
+    """Read, validate and expand a sweep file; SpecError (with positions) if it is wrong.
+
+    `arguments` are `--set PATH=VALUE` edits of the base, applied to every variant.
+    """
+    given = [parse_set(argument) for argument in arguments]
     source = read_source(Path(path))
     if not isinstance(source.data, dict):
         raise source.error((), "a sweep is a mapping of keys (sweep, base, grid, zip, ...)")
@@ -102,7 +106,7 @@ def load_sweep(path: str | Path) -> Sweep:
     ]
     dimensions = _dimensions(model, source)
     axes = [axis for dimension in dimensions for axis in dimension]
-    _check_paths(source, fixed, axes)
+    _check_paths(source, fixed, axes, given)
     labels = {axis.key: axis for axis in axes} | {axis.label: axis for axis in axes}
     templates = _templates(source, model.name, axes, labels)
     rules = _rules(source, model.exclude, labels, axes)
@@ -120,7 +124,8 @@ def load_sweep(path: str | Path) -> Sweep:
         fields |= {axis.key: value for axis, value, _ in chosen} | values
         template = templates[named[0] if named else None]
         overrides = [axis.override(i) for axis, _, i in chosen]
-        variants.append(Variant(len(variants) + 1, values, (*fixed, *overrides), template, fields))
+        edits = (*given, *fixed, *overrides)
+        variants.append(Variant(len(variants) + 1, values, edits, template, fields))
     if not variants:
         raise source.error(("exclude",), "every variant is excluded")
     return Sweep(model.sweep, source.file, base, axes, variants)
@@ -201,8 +206,10 @@ def _rows(dimension: list[Axis]) -> list[tuple[int, ...]]:
     return [(i,) * len(dimension) for i in range(len(dimension[0].values))]
 
 
-def _check_paths(source: Source, fixed: list[Override], axes: list[Axis]) -> None:
-    """A path is written once: by `set`, or by one axis."""
+def _check_paths(
+    source: Source, fixed: list[Override], axes: list[Axis], given: list[Override]
+) -> None:
+    """A path is written once: by `set`, by one axis, or by one `--set` argument."""
     writers = [(("set", format_path(o.path)), o.path) for o in fixed]
     writers += [((axis.section, axis.key), axis.path) for axis in axes]
     seen: dict[KeyPath, str] = {}
@@ -210,6 +217,11 @@ def _check_paths(source: Source, fixed: list[Override], axes: list[Axis]) -> Non
         if path in seen:
             raise source.error(where, f"{format_path(path)} is already set by {seen[path]}")
         seen[path] = f"{where[0]}: {where[1]}"
+    for override in given:
+        if override.path in seen:
+            path = format_path(override.path)
+            raise override.error(f"{path} is already set by {seen[override.path]}")
+        seen[override.path] = str(override.origin)
 
 
 def _templates(
