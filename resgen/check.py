@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 import networkx as nx
 
-from resgen.errors import Location, SpecError
+from resgen.errors import SpecError
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -46,15 +45,12 @@ def ensure_instantiable(graph: nx.DiGraph, budget: int | None = None) -> None:
     if needed <= budget:
         return
     node, data = max(graph.nodes(data=True), key=lambda item: item[1].get("params", 0))
-    where = re.fullmatch(r"(.*):(\d+):(\d+)", data["location"])
-    location = Location(where[1], int(where[2]), int(where[3])) if where else None
-    prefix = "" if where else f"{data['location']}: "  # a --set argument
     raise SpecError(
-        f"{prefix}instantiating the network needs {gib(needed)} ({params:,} parameters), "
+        f"instantiating the network needs {gib(needed)} ({params:,} parameters), "
         f"more than the {gib(budget)} allowed here; its largest layer is {node} "
         f"({data['params']:,} parameters)",
         path=data["key"],
-        location=location,
+        location=data["location"],
         hint="reduce the widths, or build the code without --check",
     )
 

@@ -72,10 +72,9 @@ class Expander:
     def error(self, path: KeyPath, message: str, hint: str = "") -> SpecError:
         """A located error; paths inside a built-in block point at the stage using it."""
         if path and path[0] == BUILTIN:
-            _, stage_index, type_name, *inside = path
-            where = f"block type {type_name!r}, {format_path(tuple(inside))}: "
-            return self.source.error(("stages", stage_index), where + message, hint)
-        return self.source.error(path, message, hint)
+            _, _, type_name, *inside = path
+            message = f"block type {type_name!r}, {format_path(tuple(inside))}: {message}"
+        return self.source.error(self.written_at(path), message, hint)
 
     def _block_types(self) -> dict[str, BlockDef]:
         library = builtin_blocks()
@@ -166,14 +165,15 @@ class Expander:
             raise self.error(path, f"{context}: {exc}") from None
         if self.graph.number_of_nodes() >= MAX_NODES:
             raise self.error(path, f"the network has more than {MAX_NODES:,} layers")
+        written = self.written_at(path)
         self.graph.add_node(
             node,
             op=op,
             args=args,
             shape=shape,
             in_shape=in_shapes[0] if in_shapes else (),
-            location=str(self.source.locate(self.written_at(path))),
-            key=format_path(self.written_at(path)),
+            location=self.source.locate(written),
+            key=format_path(written),
             **attrs,
         )
         for src, edge in inputs:
@@ -654,7 +654,8 @@ class Expander:
             args={},
             shape=net.input,
             in_shape=(),
-            location=str(self.source.locate(("input",))),
+            location=self.source.locate(("input",)),
+            key="input",
         )
         self.block_counts = self.count_blocks()
         top = Scope("")

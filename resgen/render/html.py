@@ -87,7 +87,7 @@ def payload(graph: nx.DiGraph, level: str, roll: bool) -> dict[str, Any]:
                 "a": data.get("activations", 0),
                 "br": data.get("branch", ""),
                 "j": 1 if name in joins else 0,
-                "loc": data.get("location", ""),
+                "loc": str(data.get("location", "")),
                 "args": {k: v for k, v in args.items() if isinstance(v, str | int | float | bool)},
             }
         )

@@ -69,5 +69,5 @@ def details(node: str, data: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("params", "macs", "activations"):
         facts[key] = data.get(key, 0)
     if data.get("location"):
-        facts["location"] = data["location"]
+        facts["location"] = str(data["location"])
     return facts
