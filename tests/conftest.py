@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,3 +29,13 @@ def reference_models() -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def references() -> dict[str, dict]:
     return reference_models()
+
+
+def need(module: str) -> ModuleType:
+    """Import a tool some tests need: CI must have it; elsewhere its absence skips."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is required for these tests in CI")
+        pytest.skip(f"{module} is not installed")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,20 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from resgen.cli import app
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
 runner = CliRunner()
-
-
-def need_graphviz() -> None:
-    """The embedded Graphviz (or `dot`) renders SVG; CI must have it."""
-    try:
-        importlib.import_module("pygraphviz")
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("pygraphviz is required for the render tests in CI")
-        pytest.skip("pygraphviz is not installed")
 
 
 def no_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,7 +25,7 @@ def no_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_render_svg(tmp_path: Path) -> None:
-    need_graphviz()
+    need("pygraphviz")
     target = tmp_path / "r18.svg"
     result = runner.invoke(app, ["render", str(SPECS / "resnet18.yaml"), "-o", str(target)])
     assert result.exit_code == 0, result.output
@@ -46,7 +35,7 @@ def test_render_svg(tmp_path: Path) -> None:
 
 
 def test_render_format_follows_the_file_name(tmp_path: Path) -> None:
-    need_graphviz()
+    need("pygraphviz")
     target = tmp_path / "r18.pdf"
     result = runner.invoke(app, ["render", str(SPECS / "resnet18.yaml"), "-o", str(target)])
     assert result.exit_code == 0, result.output
@@ -97,7 +86,7 @@ def test_render_without_graphviz_says_how_to_get_it(
 
 
 def test_build_writes_the_diagrams_with_the_code(tmp_path: Path) -> None:
-    need_graphviz()
+    need("pygraphviz")
     spec = str(SPECS / "cifar10/resnet20_a.yaml")
     result = runner.invoke(app, ["build", spec, "-o", str(tmp_path), "--diagram", "svg,html,dot"])
     assert result.exit_code == 0, result.output

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import networkx as nx
@@ -18,6 +16,7 @@ import pytest
 import resgen
 from resgen.render import to_dot
 from resgen.render.style import SHORTCUTS
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -56,16 +55,6 @@ stages:
   - {name: layer6, blocks: 2, width: 80, block: gateblock}
 head: [avgpool, flatten, {dropout: {p: 0.2}}, {linear: {name: fc, out: 10}}]
 """
-
-
-def need(module: str) -> ModuleType:
-    """Import a tool the render tests need: CI must have it; elsewhere its absence skips."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{module} is required for the render tests in CI")
-        pytest.skip(f"{module} is not installed")
 
 
 def graph_of(spec: str) -> nx.DiGraph:

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import shutil
 import stat
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 import resgen
 from resgen.render import render, to_dot
 from resgen.render.engine import DotProgram, Embedded, RenderError, find_engine, run_graphviz
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
 FAKE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><!-- fake --></svg>'
-
-
-def need(module: str) -> ModuleType:
-    """CI must have the embedded Graphviz; elsewhere its absence skips."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{module} is required for the render tests in CI")
-        pytest.skip(f"{module} is not installed")
 
 
 @pytest.fixture(scope="module")
