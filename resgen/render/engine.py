@@ -8,6 +8,7 @@ apt step, no compiler.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import warnings
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,24 +36,24 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class DotProgram:
-    """The `dot` executable."""
+    """The `dot` executable at `path` (run directly: not looked up on PATH again)."""
 
     path: str
     name: str = "dot"
 
     def render(self, dot: str, fmt: str) -> bytes:
-        import graphviz  # the Python bindings run `dot` for us and report its errors
-
         try:
-            data = graphviz.pipe("dot", fmt, dot.encode(), quiet=True)
-        except graphviz.CalledProcessError as exc:
-            message = (exc.stderr or b"").decode(errors="replace").strip()
-            raise RenderError(f"{self.path} -T{fmt} failed: {message or 'no output'}") from None
-        except (OSError, graphviz.ExecutableNotFound) as exc:
+            done = subprocess.run(
+                [self.path, "-Kdot", f"-T{fmt}"], input=dot.encode(), capture_output=True
+            )
+        except OSError as exc:
             raise RenderError(f"{self.path} failed: {exc}") from None
-        if not data:
+        if done.returncode != 0:
+            message = done.stderr.decode(errors="replace").strip()
+            raise RenderError(f"{self.path} -T{fmt} failed: {message or 'no output'}")
+        if not done.stdout:
             raise RenderError(f"{self.path} -T{fmt} failed: no output")
-        return data
+        return done.stdout
 
 
 @dataclass(frozen=True)
