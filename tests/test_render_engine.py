@@ -119,7 +119,8 @@ def test_the_dot_program_renders_valid_svg(tmp_path: Path, resnet18_dot: str) ->
         f"#!{sys.executable}\n"
         "import sys, pygraphviz\n"
         "fmt = next(a[2:] for a in sys.argv if a.startswith('-T'))\n"
-        "sys.stdout.buffer.write(pygraphviz.AGraph(string=sys.stdin.read()).draw(format=fmt))\n"
+        "graph = pygraphviz.AGraph(string=sys.stdin.read())\n"
+        "sys.stdout.buffer.write(graph.draw(format=fmt, prog='dot'))\n"
     )
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     assert shutil.which("my-dot") is None
