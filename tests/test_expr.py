@@ -51,6 +51,13 @@ def test_refuses(text: str, message: str) -> None:
         ("2 ** 60", {}, "too large"),
         ("n / 0", {"n": 1}, "division by zero"),
         ("m + 1", {"n": 1}, "unknown name 'm'"),
+        # every number entering an operation is bounded, so none is slow to compute
+        ("n ** 64", {"n": 10**4000}, r"the value of n is too large \(13,288 bits"),
+        ("9" * 150, {}, "number is too large"),
+        ("round(5, -10**15)", {}, "keeps at most 64 digits"),
+        ("(1.5 * 10**15) ** 64", {}, "result is too large"),
+        ("(-8) ** 0.5", {}, "not a real number"),
+        ("x * 2", {"x": float("inf")}, "not a finite number"),
     ],
 )
 def test_evaluation_errors(text: str, env: dict, message: str) -> None:

@@ -16,7 +16,7 @@ import networkx as nx
 
 from resgen.blocks import builtin_blocks, resolve_bases
 from resgen.errors import SpecError
-from resgen.graph import checks
+from resgen.graph import checks, size
 from resgen.graph.model import Block, Network, Op, Shortcut, Stage
 from resgen.graph.scope import Scope
 from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
@@ -627,7 +627,10 @@ class Expander:
     # ------------------------------------------------------------------ network
 
     def count_blocks(self) -> list[int]:
+        """Blocks per stage; a network over the block or layer limit is refused here,
+        before any layer is built (resgen/graph/size.py)."""
         counts = []
+        layers = size.outside_blocks(self.spec, self.setting)
         for index, stage in enumerate(self.spec.stages):
             path = ("stages", index, "blocks")
             counts.append(self.value(stage.blocks, self.params, path, maximum=2**53))
@@ -636,6 +639,15 @@ class Expander:
             definition = self.blocks.get(stage.block or self.spec.defaults.block or "")
             if definition is not None and definition.shortcut != "none":
                 self.residual_blocks += counts[-1]
+            if definition is not None:
+                layers += size.stage_layers(definition, counts[-1], index, self.setting)
+            if layers > MAX_NODES:
+                raise self.error(
+                    path,
+                    f"the network would have more than {MAX_NODES:,} layers "
+                    f"(at least {layers:,} with these {counts[-1]:,} blocks)",
+                    "use fewer blocks, or fewer layers per block",
+                )
         return counts
 
     def run(self) -> tuple[Network, nx.DiGraph]:

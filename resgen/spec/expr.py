@@ -4,6 +4,11 @@ An expression is parsed with `ast` and only a whitelist of node types is
 accepted. It can be evaluated against an environment of named values, or
 partially evaluated into Python source for the emitted code: names whose
 value is fixed are folded into literals, the rest stay as (validated) names.
+
+Every number that enters an operation (a literal, a name's value, a result) is
+at most 2**53 in magnitude and exponents are at most 64, so no single operation
+can take long or make a large number: `10**10**10` or `n * n * n` with a huge
+`n` is refused at once, never computed.
 """
 
 from __future__ import annotations
@@ -14,11 +19,20 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 Value = int | float | str | bool
 
 MAX_EXPRESSION_LENGTH = 200
 MAX_MAGNITUDE = 2**53
+MAX_EXPONENT = 64  # also the most digits `round` may keep or drop
+
+
+def _round(number: float, digits: int | None = None) -> float:
+    if digits is not None and abs(digits) > MAX_EXPONENT:
+        raise ValueError(f"round() keeps at most {MAX_EXPONENT} digits")
+    return round(number, digits)
+
 
 _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Add: operator.add,
@@ -47,7 +61,7 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
     "max": max,
     "abs": abs,
     "int": int,
-    "round": round,
+    "round": _round,
     "ceil": math.ceil,
     "floor": math.floor,
 }
@@ -141,32 +155,44 @@ def _check_node(node: ast.AST, source: str) -> None:
             raise ExpressionError(f"keyword arguments are not allowed in {source!r}")
 
 
-def _bounded(value: Value) -> Value:
+def _bounded(value: Any, what: str = "result") -> Any:
+    """`value` if it is a string, a bool or a number no larger than 2**53."""
+    if isinstance(value, complex):
+        raise ExpressionError(f"{what} is not a real number")
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ExpressionError("result is not a finite number")
+            raise ExpressionError(f"{what} is not a finite number")
         if abs(value) > MAX_MAGNITUDE:
-            raise ExpressionError(f"result {value:.3g} is too large")
+            raise ExpressionError(f"{what} is too large ({_magnitude(value)}; the limit is 2**53)")
     return value
+
+
+def _magnitude(value: int | float) -> str:
+    """A huge number, shortly (`f"{n:.3g}"` fails beyond a float's range)."""
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return f"{value.bit_length():,} bits"
+    return f"{value:.3g}"
 
 
 def _evaluate(node: ast.expr, env: Mapping[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return node.value
+        return _bounded(node.value, "number")
     if isinstance(node, ast.Name):
         if node.id not in env:
             raise ExpressionError(f"unknown name {node.id!r}", node.id)
-        return env[node.id]
+        return _bounded(env[node.id], f"the value of {node.id}")
     if isinstance(node, ast.BinOp):
         left, right = _evaluate(node.left, env), _evaluate(node.right, env)
         if isinstance(left, str) or isinstance(right, str):
             raise ExpressionError(f"arithmetic needs numbers, got {left!r:.40} and {right!r:.40}")
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
-            raise ExpressionError("exponent larger than 64")
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ExpressionError(f"exponent larger than {MAX_EXPONENT}")
         try:
             return _bounded(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
             raise ExpressionError("division by zero") from None
+        except OverflowError:
+            raise ExpressionError("result is too large (the limit is 2**53)") from None
         except TypeError:
             raise ExpressionError(f"cannot combine {left!r} and {right!r}") from None
     if isinstance(node, ast.UnaryOp):

@@ -10,6 +10,7 @@ its own name template. See docs/variants.md.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from resgen.variants.overrides import Override, parse_path, parse_set
 from resgen.variants.template import BUILTIN_FIELDS, Template
 
 NAME_PATH: KeyPath = ("name",)
+MAX_VARIANTS = 10_000  # counted before excludes, before any variant is made
 
 
 class SweepFile(StrictModel):
@@ -105,6 +107,7 @@ def load_sweep(path: str | Path, arguments: Sequence[str] = ()) -> Sweep:
         for key, value in model.set_.items()
     ]
     dimensions = _dimensions(model, source)
+    _refuse_too_many(source, dimensions)
     axes = [axis for dimension in dimensions for axis in dimension]
     _check_paths(source, fixed, axes, given)
     labels = {axis.key: axis for axis in axes} | {axis.label: axis for axis in axes}
@@ -188,6 +191,21 @@ def _dimensions(model: SweepFile, source: Source) -> list[list[Axis]]:
     if not dimensions:
         raise source.error((), "a sweep needs axes: a `grid` or a `zip` section")
     return dimensions
+
+
+def _refuse_too_many(source: Source, dimensions: list[list[Axis]]) -> None:
+    """Count the variants, the product of the dimensions' lengths, before making any."""
+    lengths: list[int] = []
+    for dimension in dimensions:
+        lengths.append(len(dimension[0].values))
+        if math.prod(lengths) > MAX_VARIANTS:
+            axis = dimension[0]
+            raise source.error(
+                (axis.section, axis.key),
+                f"the sweep would have more than {MAX_VARIANTS:,} variants "
+                f"({' × '.join(map(str, lengths))} = {math.prod(lengths):,} before excludes)",
+                "split it into several sweeps, or give its axes fewer values",
+            )
 
 
 def _axis(
