@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -32,6 +33,146 @@ SetOption = Annotated[
         help="Override a spec path or param, e.g. --set params.n=9 (repeatable).",
     ),
 ]
+
+
+def _int_list(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected integers separated by commas, got {text!r}") from None
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Amp(str, enum.Enum):
+    none = "none"
+    bf16 = "bf16"
+
+
+class Runner(str, enum.Enum):
+    local = "local"
+    ray = "ray"
+
+
+class Scheduler(str, enum.Enum):
+    none = "none"
+    asha = "asha"
+
+
+# Training flags, shared by `train` and `sweep --train`; None means "not given":
+# the spec's (or sweep's) `train:` section then decides. See docs/training.md.
+_T = "Training"
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        help="digits, fashion-mnist, cifar10, idx:DIR, npz:FILE or synthetic.",
+        rich_help_panel=_T,
+    ),
+]
+DataDirOption = Annotated[
+    str | None,
+    typer.Option("--data-dir", help="Where the data set's files are.", rich_help_panel=_T),
+]
+EpochsOption = Annotated[int | None, typer.Option(help="Epochs [30].", rich_help_panel=_T)]
+BatchOption = Annotated[
+    int | None, typer.Option("--batch-size", help="Batch size [128].", rich_help_panel=_T)
+]
+LrOption = Annotated[
+    float | None, typer.Option(help="Peak learning rate [0.1].", rich_help_panel=_T)
+]
+MomentumOption = Annotated[
+    float | None, typer.Option(help="SGD momentum [0.9].", rich_help_panel=_T)
+]
+DecayOption = Annotated[
+    float | None, typer.Option("--weight-decay", help="Weight decay [1e-4].", rich_help_panel=_T)
+]
+WarmupOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="EPOCHS", help="Linear warm-up over the first EPOCHS [0].", rich_help_panel=_T
+    ),
+]
+MilestonesOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="E1,E2",
+        help="Epochs at which the learning rate is divided by 10 [50%, 75% of the epochs].",
+        rich_help_panel=_T,
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Random seed [0].", rich_help_panel=_T)]
+AugmentOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--augment/--no-augment", help="Padded random crops and flips [off].", rich_help_panel=_T
+    ),
+]
+DeviceOption = Annotated[
+    Device | None, typer.Option(help="auto, cpu or cuda [auto].", rich_help_panel=_T)
+]
+AmpOption = Annotated[
+    Amp | None, typer.Option(help="Mixed precision: none or bf16 [none].", rich_help_panel=_T)
+]
+ChannelsLastOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--channels-last/--no-channels-last", help="NHWC memory format.", rich_help_panel=_T
+    ),
+]
+CompileOption = Annotated[
+    bool | None,
+    typer.Option("--compile/--no-compile", help="torch.compile the model.", rich_help_panel=_T),
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Torch threads per run [all cores; cores ÷ jobs in a sweep].", rich_help_panel=_T
+    ),
+]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--resume", help="Continue from the last checkpoint(s) in -o.", rich_help_panel=_T
+    ),
+]
+
+
+def training_flags(**given: Any) -> dict[str, Any]:
+    """The training flags as `train:` settings (enums as their values, lists parsed)."""
+    flags = {
+        key: value.value if isinstance(value, enum.Enum) else value for key, value in given.items()
+    }
+    for key in ("milestones", "seeds"):
+        if key in flags:
+            flags[key] = _int_list(flags[key])
+    return flags
+
+
+def train_exit(run: Callable[[], int]) -> NoReturn:
+    """Run a training command: spec and usage mistakes exit 2, an interruption 130."""
+    from resgen.train.command import TrainUsageError
+
+    try:
+        code = run()
+    except SpecError as error:
+        fail(error)
+    except TrainUsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted: the last finished epoch of each run is saved; --resume continues",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
 
 
 def fail(error: SpecError) -> NoReturn:
@@ -227,6 +368,46 @@ def render(
 
 
 @app.command()
+def train(
+    spec: SpecArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="The run's folder.")],
+    sets: SetOption = None,
+    data: DataOption = None,
+    data_dir: DataDirOption = None,
+    epochs: EpochsOption = None,
+    batch_size: BatchOption = None,
+    lr: LrOption = None,
+    momentum: MomentumOption = None,
+    weight_decay: DecayOption = None,
+    warmup: WarmupOption = None,
+    milestones: MilestonesOption = None,
+    seed: SeedOption = None,
+    augment: AugmentOption = None,
+    device: DeviceOption = None,
+    amp: AmpOption = None,
+    channels_last: ChannelsLastOption = None,
+    compile: CompileOption = None,
+    threads: ThreadsOption = None,
+    resume: ResumeOption = False,
+) -> None:
+    """Train SPEC's network on a data set: metrics.csv, checkpoints and config in -o.
+
+    The network's input and classes follow the data set. Under `torchrun
+    --nproc-per-node N` it trains with DistributedDataParallel. Exit 1 if the run
+    diverged, 2 for a mistake found before training, 130 if interrupted.
+    """
+    from resgen.train.command import train_command
+
+    flags = training_flags(
+        data=data, data_dir=data_dir, epochs=epochs, batch_size=batch_size, lr=lr,
+        momentum=momentum, weight_decay=weight_decay, warmup=warmup, milestones=milestones,
+        seed=seed, augment=augment, device=device, amp=amp, channels_last=channels_last,
+        compile=compile, threads=threads,
+    )  # fmt: skip
+    train_exit(lambda: train_command(spec, sets or [], flags, out, resume))
+
+
+@app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="A sweep file (YAML).", show_default=False)],
     out: Annotated[
@@ -252,13 +433,84 @@ def sweep(
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
     ] = None,
     sets: SetOption = None,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train", help="Also train every variant (docs/training.md).", rich_help_panel=_T
+        ),
+    ] = False,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            metavar="S1,S2", help="Train each variant once per seed [0].", rich_help_panel=_T
+        ),
+    ] = None,
+    runner: Annotated[
+        Runner, typer.Option(help="local (a process pool) or ray.", rich_help_panel=_T)
+    ] = Runner.local,
+    address: Annotated[
+        str | None,
+        typer.Option(help="A Ray cluster to join (see `ray start --head`).", rich_help_panel=_T),
+    ] = None,
+    scheduler: Annotated[
+        Scheduler,
+        typer.Option(help="none, or asha: stop weak runs early (ray).", rich_help_panel=_T),
+    ] = Scheduler.none,
+    data: DataOption = None,
+    data_dir: DataDirOption = None,
+    epochs: EpochsOption = None,
+    batch_size: BatchOption = None,
+    lr: LrOption = None,
+    momentum: MomentumOption = None,
+    weight_decay: DecayOption = None,
+    warmup: WarmupOption = None,
+    milestones: MilestonesOption = None,
+    seed: SeedOption = None,
+    augment: AugmentOption = None,
+    device: DeviceOption = None,
+    amp: AmpOption = None,
+    channels_last: ChannelsLastOption = None,
+    compile: CompileOption = None,
+    threads: ThreadsOption = None,
+    resume: ResumeOption = False,
 ) -> None:
     """Build every variant of a sweep: resolved specs, code, an index and a comparison.
 
-    Exit 1 if any variant failed (the others are still written), 2 if the sweep file is wrong.
+    With --train, also train each variant (at each seed) and write results.csv,
+    results.json, results.md and curves.png. Exit 1 if any variant failed to build
+    or any run diverged (the others are still written), 2 if the sweep file is wrong.
     """
     from resgen.variants.build import Options
     from resgen.variants.command import diagram_formats, sweep_command
+
+    flags = training_flags(
+        data=data, data_dir=data_dir, epochs=epochs, batch_size=batch_size, lr=lr,
+        momentum=momentum, weight_decay=weight_decay, warmup=warmup, milestones=milestones,
+        seed=seed, seeds=seeds, augment=augment, device=device, amp=amp,
+        channels_last=channels_last, compile=compile, threads=threads,
+    )  # fmt: skip
+    if train:
+        from resgen.train.command import sweep_train_command
+
+        train_exit(
+            lambda: sweep_train_command(
+                sweep_file,
+                out,
+                sets or [],
+                flags,
+                jobs=jobs,
+                runner=runner.value,
+                address=address,
+                scheduler=scheduler.value,
+                resume=resume,
+            )
+        )
+    given = [flag for flag, value in flags.items() if value is not None]
+    given += ["runner"] * (runner is not Runner.local) + ["address"] * bool(address)
+    given += ["scheduler"] * (scheduler is not Scheduler.none) + ["resume"] * resume
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise typer.BadParameter(f"{flag} is a training flag: add --train", param_hint=flag)
 
     try:
         formats = diagram_formats(diagram) if diagram is not None else ()

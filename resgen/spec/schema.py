@@ -32,77 +32,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from resgen.spec.expr import ExpressionError, parse
+from resgen.spec.names import attribute_problem, class_problem, parameter_problem
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-
-# Attributes of torch.nn.Module: a layer with one of these names would shadow it.
-RESERVED_NAMES = frozenset(
-    [
-        "T_destination",
-        "add_module",
-        "apply",
-        "bfloat16",
-        "buffers",
-        "call_super_init",
-        "children",
-        "compile",
-        "cpu",
-        "cuda",
-        "double",
-        "dump_patches",
-        "eval",
-        "extra_repr",
-        "float",
-        "forward",
-        "get_buffer",
-        "get_extra_state",
-        "get_parameter",
-        "get_submodule",
-        "half",
-        "ipu",
-        "load_state_dict",
-        "modules",
-        "mtia",
-        "named_buffers",
-        "named_children",
-        "named_modules",
-        "named_parameters",
-        "parameters",
-        "register_backward_hook",
-        "register_buffer",
-        "register_forward_hook",
-        "register_forward_pre_hook",
-        "register_full_backward_hook",
-        "register_full_backward_pre_hook",
-        "register_load_state_dict_post_hook",
-        "register_load_state_dict_pre_hook",
-        "register_module",
-        "register_parameter",
-        "register_state_dict_post_hook",
-        "register_state_dict_pre_hook",
-        "requires_grad_",
-        "set_extra_state",
-        "set_submodule",
-        "share_memory",
-        "state_dict",
-        "to",
-        "to_empty",
-        "train",
-        "training",
-        "type",
-        "xpu",
-        "zero_grad",
-        "torch",
-        "nn",
-        "F",
-        "Tensor",
-        "self",
-        "super",
-        "x",
-        "out",
-        "identity",
-    ]
-)
 
 
 def suggest(word: str, choices: Any) -> str:
@@ -128,31 +60,37 @@ def _identifier(value: str) -> str:
     return value
 
 
-# Names the emitted module defines or imports: a class may not take them.
-RESERVED_CLASS_NAMES = frozenset(
-    """torch nn F Tensor build projection avg_down_projection named_sequential
-    ZeroPadShortcut SqueezeExcite DropPath""".split()
-)
-
-
 def _class_name(value: str) -> str:
     _identifier(value)
-    if value in RESERVED_CLASS_NAMES:
+    problem = class_problem(value)
+    if problem:
         raise PydanticCustomError(
-            "reserved_class",
-            "{value} cannot name a class: the emitted module already uses that name",
-            {"value": repr(value)},
-        )
+            "reserved_class", "{value} cannot name a class: {problem}",
+            {"value": repr(value), "problem": problem},
+        )  # fmt: skip
     return value
 
 
 def _layer_name(value: str) -> str:
     _identifier(value)
-    if value in RESERVED_NAMES or value.startswith("_"):
+    problem = attribute_problem(value)
+    if problem:
         raise PydanticCustomError(
             "reserved_name",
-            "{value} cannot name a layer: it would shadow a torch or nn.Module name",
-            {"value": _shown(value)},
+            "{value} cannot name a layer: it {problem}",
+            {"value": _shown(value), "problem": problem},
+        )
+    return value
+
+
+def _parameter_name(value: str) -> str:
+    _identifier(value)
+    problem = parameter_problem(value)
+    if problem:
+        raise PydanticCustomError(
+            "reserved_parameter",
+            "{value} cannot name a block parameter: it {problem}",
+            {"value": _shown(value), "problem": problem},
         )
     return value
 
@@ -205,6 +143,7 @@ def _scalar(value: Any) -> bool | int | float | str:
 Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
 ClassName = Annotated[StrictStr, AfterValidator(_class_name)]
 LayerName = Annotated[StrictStr, AfterValidator(_layer_name)]
+ParameterName = Annotated[StrictStr, AfterValidator(_parameter_name)]
 IntExpr = Annotated[
     Any,
     PlainValidator(_int_or_expression, json_schema_input_type=int | str),
@@ -423,8 +362,8 @@ class BlockDef(StrictModel):
     )
     class_name: ClassName | None = Field(None, alias="class")
     doc: StrictStr = ""
-    params: dict[Identifier, Scalar] = {}
-    let: dict[Identifier, IntExpr] = {}
+    params: dict[ParameterName, Scalar] = {}
+    let: dict[ParameterName, IntExpr] = {}
     out: IntExpr = "width * expansion"
     main: list[Layer] = []
     shortcut: ShortcutKind = "B"
@@ -503,6 +442,34 @@ class Stage(Knobs):
     after: list[Layer] = Field([], description="layers after the stage's blocks")
 
 
+class TrainSettings(StrictModel):
+    """How `resgen train` and `resgen sweep --train` train a network; flags win."""
+
+    data: StrictStr | None = Field(
+        None, description="digits, fashion-mnist, cifar10, idx:DIR, npz:FILE or synthetic"
+    )
+    data_dir: StrictStr | None = Field(None, description="where the data set's files are")
+    epochs: StrictInt = Field(30, ge=1, le=100_000)
+    batch_size: StrictInt = Field(128, ge=1, le=1_000_000)
+    lr: StrictFloat | StrictInt = Field(0.1, gt=0, description="peak learning rate")
+    momentum: StrictFloat | StrictInt = Field(0.9, ge=0, lt=1)
+    weight_decay: StrictFloat | StrictInt = Field(1e-4, ge=0)
+    warmup: StrictInt = Field(0, ge=0, description="epochs of linear warm-up")
+    milestones: list[StrictInt] | None = Field(
+        None, description="epochs at which the learning rate is divided by 10 (default: 50%, 75%)"
+    )
+    seed: StrictInt = Field(0, ge=0)
+    seeds: list[StrictInt] | None = Field(
+        None, min_length=1, description="a sweep trains each variant once per seed"
+    )
+    augment: StrictBool = Field(False, description="random crops (padded) and horizontal flips")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    amp: Literal["none", "bf16"] = "none"
+    channels_last: StrictBool = False
+    compile: StrictBool = False
+    threads: StrictInt | None = Field(None, ge=1, le=1024)
+
+
 class Spec(StrictModel):
     """A residual network."""
 
@@ -520,6 +487,7 @@ class Spec(StrictModel):
     stem: list[Layer] = []
     stages: list[Stage] = Field(min_length=1)
     head: list[Layer] = []
+    train: TrainSettings | None = Field(None, description="training settings (docs/training.md)")
 
     _source: Any = PrivateAttr(None)
 

@@ -24,6 +24,7 @@ from resgen.variants.sweep import NAME_PATH, Variant
 if TYPE_CHECKING:
     import networkx as nx
 
+JOIN_OPS = frozenset({"add", "concat", "gate"})
 PROBE_NAME = "variant"  # a placeholder name while the real one waits for `{depth}`
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -46,6 +47,7 @@ class Result:
     params: int | None = None
     macs: int | None = None
     activations: int | None = None
+    joins: int = 0  # residual joins (add, concat, gate): 0 for a plain network
     spec: str = ""  # the resolved spec, as YAML
     code: str = ""  # the emitted module
     diagrams: dict[str, bytes] = field(default_factory=dict)  # file name -> content
@@ -86,6 +88,7 @@ def build_variant(base: Source, variant: Variant, options: Options, about: str =
     result.depth = weighted_depth(graph)
     result.params, result.macs = totals["params"], totals["macs"]
     result.activations = totals["activations"]
+    result.joins = sum(data["op"] in JOIN_OPS for _, data in graph.nodes(data=True))
     result.spec = resolved_yaml(source.data, result.name, variant, about)
     result.code = generate(totals["network"], totals["params"])
     if options.check:
