@@ -21,7 +21,7 @@ from pydantic import Field
 
 from resgen.errors import Location, SpecError
 from resgen.spec.load import read_source, validate_model
-from resgen.spec.schema import Identifier, StrictModel, suggest
+from resgen.spec.schema import Identifier, StrictModel, TrainSettings, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source, format_path
 from resgen.variants.overrides import Override, parse_path, parse_set
@@ -45,6 +45,7 @@ class SweepFile(StrictModel):
     grid: dict[str, list[Any]] = Field({}, description="axes varied as a product")
     zip_: dict[str, list[Any]] = Field({}, alias="zip", description="axes varied in lockstep")
     exclude: list[dict[str, Any]] = Field([], description="combinations to leave out")
+    train: TrainSettings | None = Field(None, description="settings for `sweep --train`")
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,16 @@ class Sweep:
                 yield variant
 
 
-def load_sweep(path: str | Path, arguments: Sequence[str] = ()) -> Sweep:
+def load_sweep(
+    path: str | Path, arguments: Sequence[str | Override] = (), last: Sequence[Override] = ()
+) -> Sweep:
     """Read, validate and expand a sweep file; SpecError (with positions) if it is wrong.
 
-    `arguments` are `--set PATH=VALUE` edits of the base, applied to every variant.
+    `arguments` are `--set PATH=VALUE` edits of the base (or edits made for the user,
+    such as `--data`'s input shape), applied to every variant. `last` are training
+    flags: they win over the sweep's `train:` section, but not over an axis.
     """
-    given = [parse_set(argument) for argument in arguments]
+    given = [parse_set(a) if isinstance(a, str) else a for a in arguments]
     source = read_source(Path(path))
     if not isinstance(source.data, dict):
         raise source.error((), "a sweep is a mapping of keys (sweep, base, grid, zip, ...)")
@@ -106,10 +111,15 @@ def load_sweep(path: str | Path, arguments: Sequence[str] = ()) -> Sweep:
         Override(_path(source, ("set", key), key), value, source.locate(("set", key)))
         for key, value in model.set_.items()
     ]
+    fixed += [
+        Override(("train", key), value, source.locate(("train", key)))
+        for key, value in (source.data.get("train") or {}).items()
+    ]
     dimensions = _dimensions(model, source)
     _refuse_too_many(source, dimensions)
     axes = [axis for dimension in dimensions for axis in dimension]
     _check_paths(source, fixed, axes, given)
+    _check_paths(source, [], axes, list(last))
     labels = {axis.key: axis for axis in axes} | {axis.label: axis for axis in axes}
     templates = _templates(source, model.name, axes, labels)
     rules = _rules(source, model.exclude, labels, axes)
@@ -127,7 +137,7 @@ def load_sweep(path: str | Path, arguments: Sequence[str] = ()) -> Sweep:
         fields |= {axis.key: value for axis, value, _ in chosen} | values
         template = templates[named[0] if named else None]
         overrides = [axis.override(i) for axis, _, i in chosen]
-        edits = (*given, *fixed, *overrides)
+        edits = (*given, *fixed, *overrides, *last)
         variants.append(Variant(len(variants) + 1, values, edits, template, fields))
     if not variants:
         raise source.error(("exclude",), "every variant is excluded")
