@@ -22,6 +22,7 @@ from resgen.graph.scope import Scope
 from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
+from resgen.spec.name_template import TemplateError, parse_template
 from resgen.spec.schema import (
     ACTIVATIONS,
     LAYER_MODELS,
@@ -422,13 +423,15 @@ class Expander:
         if template is None:
             return str(index)
         try:
-            name = template.format(n=index + 1, i=index)
-        except (KeyError, IndexError, ValueError) as exc:
+            parsed = parse_template(template)
+            parsed.check_fields(("n", "i"))
+        except TemplateError as exc:
             raise self.error(
                 ("stages", stage_index, "block_names"),
-                f"cannot format block name {template!r}: {exc!r}",
-                "use {n} (from 1) or {i} (from 0), e.g. 'denselayer{n}'",
+                str(exc),
+                exc.hint,
             ) from None
+        name = parsed.render({"n": index + 1, "i": index})
         if not name.isidentifier():
             raise self.error(
                 ("stages", stage_index, "block_names"), f"block name {name!r} is not a valid name"
