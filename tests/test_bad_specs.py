@@ -66,7 +66,7 @@ class Expectation:
 
 def read_expectation(path: Path) -> Expectation:
     expectation = Expectation(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()  # some are not UTF-8
     assert lines and lines[0].startswith("# expect: "), f"{path.name}: no `# expect:` first line"
     for line in lines:
         if not line.startswith("#"):
@@ -93,7 +93,7 @@ def check_message(spec: Expectation, message: str) -> None:
     where = re.match(r"(\d+):(\d+): ", lines[0][len(prefix) :])
     assert where, f"no line:col after the file name:\n{message}"
     line, column = int(where[1]), int(where[2])
-    n_lines = spec.path.read_text(encoding="utf-8").count("\n") + 1
+    n_lines = spec.path.read_text(encoding="utf-8", errors="replace").count("\n") + 1
     assert 1 <= line <= n_lines and column >= 1, f"{line}:{column} is not in the file"
     if spec.line is not None:
         assert line == spec.line, f"line {line}, expected {spec.line}:\n{message}"

@@ -11,8 +11,15 @@ from pydantic import BaseModel, ValidationError
 
 from resgen.errors import SpecError, SpecErrors
 from resgen.spec.schema import LAYER_MODELS, Spec
+from resgen.spec.yaml_source import (
+    MAX_SPEC_BYTES,
+    Source,
+    decode,
+    format_path,
+    read_yaml,
+    too_large,
+)
 from resgen.spec.yaml_source import Path as KeyPath
-from resgen.spec.yaml_source import Source, format_path, read_yaml
 
 MAX_REPORTED_ERRORS = 8
 
@@ -28,13 +35,17 @@ def load_spec(spec: str | Path | Spec, *, file: str | None = None) -> Spec:
 
 def _read(spec: str | Path, file: str | None) -> tuple[str, str]:
     if isinstance(spec, Path) or ("\n" not in spec and spec.endswith((".yaml", ".yml"))):
-        path = Path(spec)
+        file = file or str(spec)
         try:
-            return path.read_text(encoding="utf-8"), file or str(spec)
+            with Path(spec).open("rb") as handle:  # at most one byte over the limit
+                data = handle.read(MAX_SPEC_BYTES + 1)
         except FileNotFoundError:
             raise SpecError(f"no such spec file: {spec}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read {spec}: {exc}") from None
+        except OSError as exc:
+            raise SpecError(f"cannot read {spec}: {exc.strerror or exc}") from None
+        if len(data) > MAX_SPEC_BYTES:
+            raise too_large(file)
+        return decode(data, file), file
     return spec, file or "<spec>"
 
 

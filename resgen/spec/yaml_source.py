@@ -2,12 +2,17 @@
 
 PyYAML's composer gives nodes with positions; we turn them into plain Python
 values plus a map from key path to (line, column), so later errors can point
-at the exact spot. Aliases are allowed but the expanded size is bounded, so an
-alias bomb is refused before anything walks it.
+at the exact spot. Aliases are allowed but the expanded size and depth are
+bounded, and an alias inside the value it names is refused, so an alias bomb
+or a recursive alias is refused before anything walks it. Files are UTF-8 (a
+byte-order mark is dropped); any other encoding is refused at its first bad
+byte's line and column.
 """
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,13 +69,53 @@ class Source:
         return SpecError(message, path=format_path(path), location=self.locate(path), hint=hint)
 
 
+def too_large(file: str) -> SpecError:
+    return SpecError(
+        f"spec is larger than {MAX_SPEC_BYTES:,} bytes; refusing to read it",
+        location=Location(file, 1, 1),
+    )
+
+
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_OTHER_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def decode(data: bytes, file: str) -> str:
+    """A file's bytes as text: UTF-8, with or without a byte-order mark."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    encoding = next((name for bom, name in _OTHER_BOMS.items() if data.startswith(bom)), None)
+    if encoding is None and b"\x00" in data[:2]:
+        encoding = "UTF-16 or UTF-32"  # ASCII text in them has a zero byte per character
+    if encoding is not None:
+        raise SpecError(
+            f"the file is {encoding}, not UTF-8", location=Location(file, 1, 1), hint=_SAVE_AS
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1
+        raise SpecError(
+            f"the file is not UTF-8: byte 0x{data[exc.start]:02x} is not a UTF-8 character",
+            location=Location(file, line, column),
+            hint=_SAVE_AS + " (it may be Latin-1 or another legacy encoding)",
+        ) from None
+
+
+_SAVE_AS = "save the file as UTF-8"
+
+
 def read_yaml(text: str, file: str) -> Source:
     """Parse `text` safely; raise SpecError with a position on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
-        raise SpecError(
-            f"spec is larger than {MAX_SPEC_BYTES:,} bytes; refusing to read it",
-            location=Location(file, 1, 1),
-        )
+        raise too_large(file)
+    text = text.removeprefix("\ufeff")
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -106,36 +151,61 @@ def _char(character: int | str) -> str:
 
 
 def _check_expanded_size(root: yaml.Node, file: str) -> None:
-    """Refuse documents whose alias-expanded size is huge (a 'billion laughs')."""
-    sizes: dict[int, int] = {}
+    """Refuse documents whose alias-expanded size or depth is huge (a 'billion laughs'),
+    or that hold an alias inside the value it names (a recursive alias).
 
-    def size(node: yaml.Node, depth: int) -> int:
-        if depth > MAX_DEPTH:
-            raise _position_error(node, file, f"spec is nested deeper than {MAX_DEPTH} levels")
-        if id(node) in sizes:
-            return sizes[id(node)]
-        sizes[id(node)] = 0  # a recursive alias counts as nothing more
-        if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(item, depth + 1) for item in node.value)
-        else:
-            total = 1
-        sizes[id(node)] = total
-        if total > MAX_EXPANDED_NODES:
+    Each node is walked once however many aliases name it: its size and height
+    are remembered, and a node met again while it is being walked is a cycle.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # node -> (values, height) once expanded
+    walking: dict[int, Path] = {}  # node -> its path, while it is being walked
+
+    def size(node: yaml.Node, path: Path, mark: yaml.Mark) -> tuple[int, int]:
+        if id(node) in walking:
+            named = format_path(walking[id(node)]) or "the whole document"
             raise _position_error(
-                node,
+                mark,
+                file,
+                f"{format_path(path)}: a recursive alias: it names {named}, which contains it",
+            )
+        if id(node) not in sizes:
+            walking[id(node)] = path
+            sizes[id(node)] = _expanded(node, path, size)
+            del walking[id(node)]
+        values, height = sizes[id(node)]
+        if len(path) + height > MAX_DEPTH:
+            raise _position_error(mark, file, f"spec is nested deeper than {MAX_DEPTH} levels")
+        if values > MAX_EXPANDED_NODES:
+            raise _position_error(
+                mark,
                 file,
                 f"spec expands to more than {MAX_EXPANDED_NODES:,} values "
                 "(an alias bomb?); refusing to read it",
             )
-        return total
+        return values, height
 
-    size(root, 0)
+    size(root, (), root.start_mark)
 
 
-def _position_error(node: yaml.Node, file: str, message: str) -> SpecError:
-    mark = node.start_mark
+Walk = Callable[[yaml.Node, Path, yaml.Mark], tuple[int, int]]
+
+
+def _expanded(node: yaml.Node, path: Path, walk: Walk) -> tuple[int, int]:
+    """(values, height) of `node` once its aliases are expanded, its children by `walk`."""
+    if isinstance(node, yaml.MappingNode):
+        children = [(v, (*path, str(k.value)), k.start_mark) for k, v in node.value]
+        children += [(k, path, k.start_mark) for k, _ in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        mark = node.start_mark  # an alias keeps no position of its own: its list's
+        children = [(item, (*path, i), mark) for i, item in enumerate(node.value)]
+    else:
+        return 1, 0
+    counts = [walk(child, where, mark) for child, where, mark in children]
+    return 1 + sum(c for c, _ in counts), 1 + max((h for _, h in counts), default=0)
+
+
+def _position_error(at: yaml.Node | yaml.Mark, file: str, message: str) -> SpecError:
+    mark = at.start_mark if isinstance(at, yaml.Node) else at
     return SpecError(message, location=Location(file, mark.line + 1, mark.column + 1))
 
 
@@ -187,4 +257,9 @@ def _scalar(node: yaml.Node, path: Path, source: Source) -> Any:
         raise _position_error(
             node, source.file, f"{format_path(path) or 'key'}: expected a plain value, got {kind}"
         )
-    return _constructor.construct_object(node)
+    try:
+        return _constructor.construct_object(node)
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        where = format_path(path) or "value"
+        message = f"{where}: a number of {len(node.value):,} characters is too long"
+        raise _position_error(node, source.file, message) from None
