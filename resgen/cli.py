@@ -180,6 +180,17 @@ def fail(error: SpecError) -> NoReturn:
     raise typer.Exit(2)
 
 
+def write(files: dict[Path, str | bytes]) -> None:
+    """Write every output atomically; a target that cannot be written exits with code 2
+    before any is written (resgen/outputs.py)."""
+    from resgen.outputs import write_all
+
+    try:
+        write_all(files)
+    except SpecError as error:
+        fail(error)
+
+
 def checked_graph(spec: Path, sets: list[str] | None) -> nx.DiGraph:
     """The checked graph of `spec` with `--set` edits; a spec error exits with code 2."""
     from resgen.graph import build_graph
@@ -232,7 +243,6 @@ def build(
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.table import human
     from resgen.codegen.emit import generate
-    from resgen.outputs import write_all
     from resgen.render import RenderError, diagram_files, parse_formats
 
     try:
@@ -264,7 +274,7 @@ def build(
     except RenderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    write_all(files)
+    write(files)
     typer.echo(
         f"wrote {target} ({network.class_name}: {graph.graph['params']:,} parameters, "
         f"{human(graph.graph['macs'], 'MACs')})"
@@ -347,7 +357,6 @@ def render(
     sets: SetOption = None,
 ) -> None:
     """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
-    from resgen.outputs import write_all
     from resgen.render import RenderError, format_for
     from resgen.render import render as draw
 
@@ -363,7 +372,7 @@ def render(
         sys.stdout.flush()
         return
     target = out or Path(f"{graph.graph['network'].name}.{name}")
-    write_all({target: data})
+    write({target: data})
     typer.echo(f"wrote {target} ({len(data):,} bytes)")
 
 
@@ -563,19 +572,20 @@ def export(
 ) -> None:
     """Export SPEC's module for inference (eval mode): ONNX (opset 17) or TorchScript."""
     from resgen.export import SUFFIXES, ExportError, export_graph
-    from resgen.outputs import write_all
+    from resgen.outputs import check_targets
 
     graph = checked_graph(spec, sets)
+    name = graph.graph["network"].name
+    target = out or Path("build") / f"{name}{SUFFIXES[fmt.value]}"
     try:
+        check_targets([target])  # a bad -o is refused before the export's work
         data = export_graph(graph, fmt.value, fuse_bn, weights)
     except SpecError as error:
         fail(error)
     except ExportError as exc:  # a user's file, like a spec: exit code 2
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    name = graph.graph["network"].name
-    target = out or Path("build") / f"{name}{SUFFIXES[fmt.value]}"
-    write_all({target: data})
+    write({target: data})
     fused = ", batch norm folded" if fuse_bn else ""
     typer.echo(f"wrote {target} ({len(data):,} bytes, {fmt.value}{fused})")
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from resgen.errors import SpecError
-from resgen.outputs import write_all
+from resgen.outputs import check_targets, write_all
 from resgen.variants.build import Options, Result
 from resgen.variants.compare import Comparison, print_table, render, to_json
 from resgen.variants.plot import plot_png, require_matplotlib
@@ -39,9 +39,10 @@ def sweep_command(
     if plot:
         require_matplotlib()
     sweep = load_sweep(path, sets)
+    folder = out or Path("build") / sweep.name
+    check_targets([folder / "index.json"])  # a bad -o is refused before any variant is built
     results = run_sweep(sweep, options, jobs=jobs, progress=sys.stderr.isatty())
     comparison = Comparison(sweep.name, sweep.labels, results)
-    folder = out or Path("build") / sweep.name
     write_all(sweep_files(sweep, comparison, folder, plot=plot))
     if fmt == "table":
         print_table(comparison)
