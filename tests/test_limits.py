@@ -17,6 +17,7 @@ from resgen.graph import build_graph, expand
 from resgen.spec.load import load_spec
 from resgen.variants.sweep import MAX_VARIANTS, load_sweep
 from tests.conftest import SPECS
+from tests.test_variants_sweep import sweep_file
 
 BAD = Path(__file__).parent / "bad_specs"
 
@@ -86,10 +87,7 @@ def test_the_layer_count_is_exact_but_for_shortcuts(
 def test_a_huge_sweep_is_refused_from_its_axis_lengths(tmp_path: Path) -> None:
     hundred = list(range(1, 101))
     axes = ["params.n", *(f"stages[{i}].width" for i in range(3)), "head[2].linear.out"]
-    body = "".join(f"  {axis}: {hundred}\n" for axis in axes)
-    path = tmp_path / "huge.yaml"
-    base = SPECS / "cifar10" / "resnet20_a.yaml"
-    path.write_text(f"resgen: 1\nsweep: huge\nbase: {base}\ngrid:\n{body}")
+    path = sweep_file(tmp_path, "grid:\n" + "".join(f"  {a}: {hundred}\n" for a in axes))
     start = time.perf_counter()
     with pytest.raises(SpecError) as caught:
         load_sweep(path)
@@ -100,11 +98,6 @@ def test_a_huge_sweep_is_refused_from_its_axis_lengths(tmp_path: Path) -> None:
 
 
 def test_a_sweep_at_the_limit_is_listed(tmp_path: Path) -> None:
-    path = tmp_path / "edge.yaml"
     values = list(range(1, 101))
-    base = SPECS / "cifar10" / "resnet20_a.yaml"
-    path.write_text(
-        f"resgen: 1\nsweep: edge\nbase: {base}\n"
-        f"grid:\n  params.n: {values}\n  head[2].linear.out: {values}\n"
-    )
+    path = sweep_file(tmp_path, f"grid:\n  params.n: {values}\n  head[2].linear.out: {values}\n")
     assert len(load_sweep(path).variants) == MAX_VARIANTS

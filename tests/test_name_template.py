@@ -9,7 +9,7 @@ import pytest
 from resgen.errors import SpecError
 from resgen.spec.name_template import MAX_WIDTH, TemplateError, parse_template
 from resgen.variants.sweep import load_sweep
-from tests.conftest import SPECS
+from tests.test_variants_sweep import sweep_file
 
 
 @pytest.mark.parametrize(
@@ -94,22 +94,14 @@ def test_a_long_template_is_shortened_in_messages() -> None:
     ],
 )
 def test_sweep_names_use_the_same_formatter(tmp_path: Path, template: str, message: str) -> None:
-    path = tmp_path / "sweep.yaml"
-    base = SPECS / "cifar10" / "resnet20_a.yaml"
-    path.write_text(
-        f'resgen: 1\nsweep: s\nbase: {base}\nname: "{template}"\ngrid:\n  params.n: [1]\n'
-    )
+    path = sweep_file(tmp_path, f'name: "{template}"\ngrid:\n  params.n: [1]\n')
     with pytest.raises(SpecError) as caught:
         load_sweep(path)
     assert str(caught.value).startswith(f"{path}:4:1: {message}"), str(caught.value)
 
 
 def test_sweep_names_can_pad(tmp_path: Path) -> None:
-    path = tmp_path / "sweep.yaml"
-    base = SPECS / "cifar10" / "resnet20_a.yaml"
-    path.write_text(
-        f'resgen: 1\nsweep: s\nbase: {base}\nname: "r{{n:03}}"\ngrid:\n  params.n: [1]\n'
-    )
+    path = sweep_file(tmp_path, 'name: "r{n:03}"\ngrid:\n  params.n: [1]\n')
     sweep = load_sweep(path)
     assert sweep.variants[0].template.render(sweep.variants[0].fields) == "r001"
     assert [v.index for v in sweep.candidates("r001")] == [1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -75,6 +75,34 @@ def validate_model(source: Source, model: type[Model]) -> Model:
         raise _translate(exc, source) from None
 
 
+class KeyProblem(NamedTuple):
+    """A key the spec language does not have, found by `key_problems`."""
+
+    path: KeyPath  # the unknown key's path, or the layer's that has more than one op
+    message: str
+    names_key: bool  # whether `path` ends with the unknown key itself
+
+
+def key_problems(data: Any) -> list[KeyProblem]:
+    """The keys of `data` (a spec's parsed YAML) that the spec language does not have:
+    unknown keys, and layers with more than one op (a misspelt op beside the real one)."""
+    try:
+        Spec.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return []
+    problems = []
+    for error in errors:
+        path = _yaml_path(error["loc"])
+        if error["type"] == "unknown_key":
+            key = error["ctx"]["key"].strip("'\"")
+            problems.append(KeyProblem((*path, key), _message(error), names_key=True))
+        elif error["type"] == "layer_shape":
+            problems.append(KeyProblem(path, _message(error), names_key=False))
+    return problems
+
+
 def source_of(spec: Spec) -> Source:
     """The YAML source a spec came from (an empty one for specs built in code)."""
     return getattr(spec, "_source", None) or Source(data=None, file=f"<{spec.name}>")
@@ -138,6 +166,7 @@ def _message(error: dict[str, Any]) -> str:
 
 __all__ = [
     "format_path",
+    "key_problems",
     "load_spec",
     "read_source",
     "source_of",

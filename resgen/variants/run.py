@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from resgen.spec.yaml_source import Source
 from resgen.variants.build import Options, Result, build_variant
 from resgen.variants.sweep import Sweep, Variant
+from resgen.variants.sweep_checks import refuse_duplicate_names
 
 PARALLEL_FROM = 32  # smaller sweeps build in-process: starting workers (~1 s) costs more
 _PRELOAD = ["resgen.variants.build", "resgen.graph.expand", "resgen.codegen.emit"]
@@ -52,7 +53,12 @@ def run_sweep(
                 for _ in as_completed(futures):
                     advance()
                 results = [future.result() for future in futures]
-    _refuse_duplicate_names(results)
+    # names that needed the built network ({depth}) are known only now
+    refuse_duplicate_names(
+        (variant, result.name)
+        for variant, result in zip(variants, results, strict=True)
+        if result.ok
+    )
     return results
 
 
@@ -65,21 +71,6 @@ def _build(variant: Variant) -> Result:
     assert _worker is not None, "worker not initialised"
     base, options, about = _worker
     return build_variant(base, variant, options, about)
-
-
-def _refuse_duplicate_names(results: list[Result]) -> None:
-    """Two variants cannot share a name (nor, so, their files): the later one fails."""
-    first: dict[str, Result] = {}
-    for result in results:
-        if not result.ok:
-            continue
-        if result.name in first:
-            result.error = (
-                f"variant {first[result.name].index} is also named {result.name!r}; "
-                "put the axis that tells them apart in the name template"
-            )
-        else:
-            first[result.name] = result
 
 
 @contextlib.contextmanager

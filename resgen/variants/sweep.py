@@ -25,6 +25,7 @@ from resgen.spec.schema import Identifier, StrictModel, TrainSettings, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source, format_path
 from resgen.variants.overrides import Override, parse_path, parse_set
+from resgen.variants.sweep_checks import refuse_bad_names, refuse_key_problems
 from resgen.variants.template import BUILTIN_FIELDS, Template
 
 NAME_PATH: KeyPath = ("name",)
@@ -141,6 +142,8 @@ def load_sweep(
         variants.append(Variant(len(variants) + 1, values, edits, template, fields))
     if not variants:
         raise source.error(("exclude",), "every variant is excluded")
+    refuse_key_problems(base, variants[0])
+    refuse_bad_names(variants)
     return Sweep(model.sweep, source.file, base, axes, variants)
 
 
@@ -159,6 +162,10 @@ def _base(model: SweepFile, source: Source) -> Source:
             raise source.error(("base",), exc.message) from None
         if not isinstance(base.data, dict):
             raise source.error(("base",), f"{file} is not a spec (a mapping of keys)")
+        if "sweep" in base.data:
+            same = Path(file).resolve() == Path(source.file).resolve()
+            kind = "this very sweep file" if same else "a sweep file"
+            raise source.error(("base",), f"{file} is {kind}, not a spec")
     if "class_name" not in model.set_:
         base.data.pop("class_name", None)
     return base
