@@ -15,6 +15,7 @@ import pytest
 from resgen.errors import SpecError
 from resgen.graph import build_graph, expand
 from resgen.spec.load import load_spec
+from resgen.variants.overrides import load_overridden
 from resgen.variants.sweep import MAX_VARIANTS, load_sweep
 from tests.conftest import SPECS
 from tests.test_variants_sweep import sweep_file
@@ -101,3 +102,14 @@ def test_a_sweep_at_the_limit_is_listed(tmp_path: Path) -> None:
     values = list(range(1, 101))
     path = sweep_file(tmp_path, f"grid:\n  params.n: {values}\n  head[2].linear.out: {values}\n")
     assert len(load_sweep(path).variants) == MAX_VARIANTS
+
+
+def test_an_override_path_deeper_than_a_spec_may_nest_is_refused() -> None:
+    deep = "defaults.args." + "a." * 20_000 + "b=1"  # built, it would overflow the stack
+    with pytest.raises(SpecError) as caught:
+        load_overridden(SPECS / "cifar10" / "resnet20_a.yaml", [deep])
+    message = str(caught.value)
+    assert message.startswith("--set defaults.args.a.a.")
+    assert "is deeper than a spec may nest (48 levels)" in message
+    assert len(message) < 300  # the argument is shortened
+    load_overridden(SPECS / "cifar10" / "resnet20_a.yaml", ["defaults.zero_init=true"])

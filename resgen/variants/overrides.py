@@ -17,8 +17,8 @@ from typing import Any
 from resgen.errors import Location, SpecError
 from resgen.spec.load import read_source, validate
 from resgen.spec.schema import Spec
+from resgen.spec.yaml_source import MAX_DEPTH, Source, format_path, read_yaml
 from resgen.spec.yaml_source import Path as KeyPath
-from resgen.spec.yaml_source import Source, format_path, read_yaml
 
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
 
@@ -49,7 +49,10 @@ class Override:
 
 
 def parse_path(text: str) -> KeyPath:
-    """`stages[1].blocks` -> `("stages", 1, "blocks")`; ValueError if malformed."""
+    """`stages[1].blocks` -> `("stages", 1, "blocks")`; ValueError if malformed or
+    deeper than a spec may nest."""
+    if text.count(".") + text.count("[") >= MAX_DEPTH:
+        raise ValueError(f"{text[:40]!r}... is deeper than a spec may nest ({MAX_DEPTH} levels)")
     path: list[str | int] = []
     for segment in text.split("."):
         match = _SEGMENT.fullmatch(segment)
@@ -65,7 +68,8 @@ def parse_path(text: str) -> KeyPath:
 
 def parse_set(argument: str) -> Override:
     """`--set PATH=VALUE`: VALUE is read as YAML (`9` an int, `n*2` a string, `[1, 2]` a list)."""
-    origin = ArgumentLocation(f"--set {argument}", 0, 0)
+    shown = argument if len(argument) <= 100 else argument[:97] + "..."
+    origin = ArgumentLocation(f"--set {shown}", 0, 0)
     text, equals, raw = argument.partition("=")
     if not equals:
         raise SpecError("expected PATH=VALUE, e.g. --set params.n=9", location=origin)
