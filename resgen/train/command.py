@@ -44,7 +44,7 @@ def train_command(
     spec: Path, sets: Sequence[str], flags: Mapping[str, Any], out: Path, resume: bool
 ) -> int:
     from resgen.train.data import DataError
-    from resgen.train.loop import RunError, train_run
+    from resgen.train.loop import RunError, check_folder, train_run
     from resgen.train.plan import plan_single
 
     require_training_extra()
@@ -52,6 +52,7 @@ def train_command(
         planned = plan_single(spec, sets, flags, out, resume)
         request, data = planned.request, planned.data
         config = request.config
+        check_folder(request)
         say(
             f"training {request.name} ({request.params:,} parameters) on {data.name} "
             f"({len(data.y_train):,} train / {len(data.y_test):,} test images, "

@@ -232,8 +232,9 @@ def _cifar10(folder: Path | None) -> Raw:
         for name in names:
             with open(folder / name, "rb") as handle:
                 batch = _CifarUnpickler(handle).load()
-            xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-            ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
+            batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+            xs.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+            ys.append(np.asarray(batch["labels"], dtype=np.int64))
         return np.concatenate(xs), np.concatenate(ys)
 
     return (*batches(CIFAR_TRAIN), *batches(["test_batch"]))

@@ -95,7 +95,7 @@ def train_run(request: RunRequest, on_epoch: EpochCallback | None = None) -> Run
     dist = Distributed.from_env(torch)
     device = pick_device(torch, config.device, dist)
     out = request.out
-    state = _start_state(request, dist)
+    state = _start_state(request)
     dist.barrier()  # every process has looked at the folder before rank 0 writes to it
     if state is not None and state.get("finished"):
         return read_outcome(out)
@@ -104,7 +104,12 @@ def train_run(request: RunRequest, on_epoch: EpochCallback | None = None) -> Run
     if state is not None:
         trainer.restore(state)
     elif dist.rank == 0:
-        write_all({out / "config.json": run_config(request, data), out / "model.py": request.code})
+        write_all(
+            {
+                out / "config.json": run_config(request, data, device, dist.world),
+                out / "model.py": request.code,
+            }
+        )
     try:
         trainer.run(on_epoch)
     except Diverged as exc:
@@ -118,24 +123,33 @@ def train_run(request: RunRequest, on_epoch: EpochCallback | None = None) -> Run
     return RunOutcome("done", trainer.rows, trainer.wall_s)
 
 
-def _start_state(request: RunRequest, dist: Distributed) -> dict[str, Any] | None:
-    """Check the run folder; with `resume`, the checkpoint to continue from (if any)."""
+def check_folder(request: RunRequest) -> bool:
+    """Make sure the run can write its folder; whether it holds a run to resume.
+
+    RunError (exit 2) for a file in the way, a folder that cannot be written, or a
+    finished or started run there without `resume`, or with other settings.
+    """
     out = request.out
     if out.exists() and not out.is_dir():
         raise RunError(f"-o {out}: a file is in the way (it must be a folder)")
     present = [name for name in RUN_FILES if (out / name).exists()]
-    if not request.resume:
-        if present:
-            raise RunError(
-                f"{out} already holds a run ({', '.join(present)})\n"
-                "  hint: --resume continues it; or choose another -o"
-            )
-        _ensure_writable(out)
+    if present and not request.resume:
+        raise RunError(
+            f"{out} already holds a run ({', '.join(present)})\n"
+            "  hint: --resume continues it; or choose another -o"
+        )
+    if present:
+        _same_settings(request, out)
+        return True
+    _ensure_writable(out)
+    return False
+
+
+def _start_state(request: RunRequest) -> dict[str, Any] | None:
+    """With `resume`, the checkpoint to continue from (if any); see `check_folder`."""
+    if not check_folder(request):
         return None
-    if not present:
-        _ensure_writable(out)
-        return None
-    _same_settings(request, out)
+    out = request.out
     if (out / "done").exists() or (out / "diverged").exists():
         return {"finished": True}
     if not (out / "last.pt").exists():
@@ -167,13 +181,18 @@ def _same_settings(request: RunRequest, out: Path) -> None:
         for key, value in now.items()
         if key not in EXECUTION_ONLY and before.get("train", {}).get(key) != value
     ]
-    if before.get("spec") != request.spec:
+    if _without_train(before.get("spec")) != _without_train(request.spec):
         changed.append("the spec")
     if changed:
         raise RunError(
             f"{out} holds a run started with other settings: {'; '.join(changed)}\n"
             "  hint: resume with the same settings, or train into another -o"
         )
+
+
+def _without_train(spec: Any) -> Any:
+    """A spec but its `train:` section (whose settings are compared one by one)."""
+    return {k: v for k, v in spec.items() if k != "train"} if isinstance(spec, dict) else spec
 
 
 def read_outcome(out: Path, unfinished: str = "stopped") -> RunOutcome:
@@ -216,7 +235,7 @@ def _cell(key: str, value: float) -> str:
     return repr(float(value))  # exact: two identical runs give identical text
 
 
-def run_config(request: RunRequest, data: DataSet) -> str:
+def run_config(request: RunRequest, data: DataSet, device: Any, processes: int) -> str:
     import numpy
     import torch
 
@@ -226,6 +245,8 @@ def run_config(request: RunRequest, data: DataSet) -> str:
         "name": request.name,
         "train": request.config.to_json(),
         "data": data.describe(),
+        "device": str(device),
+        "processes": processes,  # > 1 under torchrun: DistributedDataParallel
         "params": request.params,
         "macs": request.macs,
         "versions": {
@@ -355,6 +376,8 @@ class Trainer:
             lr = self.train_epoch()
             train_loss, train_err = self.evaluate(self.x_train, self.y_train)
             test_loss, test_err = self.evaluate(self.x_test, self.y_test)
+            if not all(map(math.isfinite, (train_loss, test_loss))):
+                raise Diverged(self._diverged_message("the evaluation loss"))
             self.epoch += 1
             row = {
                 "epoch": self.epoch,
@@ -365,8 +388,6 @@ class Trainer:
                 "test_err": test_err,
                 "epoch_s": time.perf_counter() - started,
             }
-            if not all(map(math.isfinite, (train_loss, test_loss))):
-                raise Diverged(self._diverged_message("the evaluation loss"))
             self.rows.append(row)
             self.wall_s += row["epoch_s"]
             if self.dist.rank == 0:
