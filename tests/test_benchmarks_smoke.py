@@ -37,3 +37,9 @@ def test_bench_build_vs_torchvision_smoke() -> None:
     out = run("bench_build_vs_torchvision.py")
     assert "resgen.build_model, first call" in out
     assert "resgen build resnet20_a.yaml" in out or "in process, resnet20_a" in out
+
+
+def test_bench_train_smoke() -> None:
+    out = run("bench_train.py")
+    assert "train step: resgen / bare loop" in out and "ratio" in out
+    assert "fastest epoch per step: resgen" in out
