@@ -241,3 +241,11 @@ def test_train_imports_torch_only_when_training() -> None:
 def test_training_without_a_data_set_is_refused() -> None:
     with pytest.raises(SpecError, match="no data set to train on"):
         resolve_config(None)
+
+
+def test_the_train_section_never_changes_the_emitted_code() -> None:
+    import resgen
+
+    text = Path(RESNET).read_text()
+    trained = text + "train: {data: digits, epochs: 3, lr: 0.05}\n"
+    assert resgen.generate_code(trained) == resgen.generate_code(text)

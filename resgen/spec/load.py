@@ -109,8 +109,9 @@ def source_of(spec: Spec) -> Source:
 
 
 def spec_hash(spec: Spec) -> str:
-    """A short, stable hash of the validated spec's content."""
-    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """A short, stable hash of the validated spec's network (its `train:` settings aside)."""
+    network = spec.model_dump(mode="json", by_alias=True, exclude={"train"})
+    canonical = json.dumps(network, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -122,6 +123,8 @@ def _translate(exc: ValidationError, source: Source) -> SpecError:
         ctx: dict[str, Any] = error.get("ctx") or {}
         if error["type"] == "unknown_key":
             path = (*path, ctx["key"].strip("'\""))
+        elif error["type"] == "null_value":
+            path = (*path, ctx["key"])
         message = _message(error)
         if (path, message) in seen:
             continue
