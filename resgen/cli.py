@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from resgen.errors import SpecError
+from resgen.errors import InternalError, SpecError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -599,4 +599,9 @@ def schema() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except InternalError as error:  # a bug in resgen: no traceback, exit code 3
+        typer.echo(f"error: internal error: {error}", err=True)
+        typer.echo("  hint: this is a bug in resgen; please report it with the spec", err=True)
+        raise SystemExit(3) from None

@@ -17,6 +17,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+MAX_PATH = 100  # characters of a key path in a message: a user's key may be huge
+
+
+def _bounded(path: str) -> str:
+    return path if len(path) <= MAX_PATH else f"{path[: MAX_PATH - 20]}...{path[-17:]}"
+
+
 class SpecError(Exception):
     """A mistake in a spec, reported as `file:line:col: key.path: message`.
 
@@ -39,7 +46,7 @@ class SpecError(Exception):
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        key = f"{self.path}: " if self.path else ""
+        key = f"{_bounded(self.path)}: " if self.path else ""
         hint = f"\n  hint: {self.hint}" if self.hint else ""
         return f"{where}{key}{self.message}{hint}"
 
@@ -57,3 +64,11 @@ class SpecErrors(SpecError):
 
     def render(self) -> str:
         return "\n".join(error.render() for error in self.errors)
+
+
+class InternalError(Exception):
+    """A bug in resgen, not a mistake in the spec: e.g. emitted code that would not compile.
+
+    The CLI prints `error: internal error: ...` with a request for a bug report and
+    exits with code 3; nothing is written.
+    """

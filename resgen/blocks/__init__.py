@@ -3,13 +3,13 @@ itself) and a spec's own `blocks:`, with `base:` inheritance resolved."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from resgen.spec.schema import BlockDef
+from resgen.spec.schema import BlockDef, layer_op
 from resgen.spec.yaml_source import read_yaml
 
 LIBRARY_FILE = Path(__file__).with_name("library.yaml")
@@ -60,3 +60,31 @@ def resolve_bases(
     for name in blocks:
         resolve(name, ())
     return resolved
+
+
+def definition_problem(block: BlockDef) -> tuple[str, str] | None:
+    """A key of a resolved block type that its other keys would ignore: `(key, why)`."""
+    return next(_problems(block), None)
+
+
+def _problems(block: BlockDef) -> Iterator[tuple[str, str]]:
+    if block.shortcut == "none" and block.join != "add":
+        yield "join", f"a block type without a shortcut has no join to be {block.join!r}"
+    if block.shortcut == "none" and block.shortcut_from is not None:
+        yield "shortcut_from", "a block type without a shortcut has no shortcut to tap"
+    written = block.model_fields_set
+    if block.join == "concat" and "shortcut" in written and block.shortcut != "identity":
+        yield "shortcut", "a concat join keeps the block input as it is: use shortcut identity"
+    if block.join == "concat" and block.shortcut_from is not None:
+        yield "shortcut_from", "a concat join keeps the block input: shortcut_from cannot apply"
+    for key in ("gate", "gate_bias"):
+        if block.join != "gate" and getattr(block, key) not in ([], None):
+            yield key, f"only a `join: gate` block type uses `{key}`"
+    convs = [raw for op, raw in map(layer_op, block.gate) if op == "conv"]
+    if block.gate_bias is not None and not (convs and convs[0].bias):
+        yield "gate_bias", (
+            "gate_bias sets the bias of the gate's first conv: give `gate:` a conv with bias: true"
+        )
+    for name in block.let:
+        if name in block.params:
+            yield "let", f"{name!r} is both a parameter and a `let` name"

@@ -8,6 +8,7 @@ ResNet-50 `Bottleneck` reads like torchvision's.
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from resgen.codegen.pytorch_ops import (
     signature,
     wrap,
 )
+from resgen.errors import InternalError
 from resgen.graph.model import Block, Network, Op
 from resgen.spec.expr import parse
 from resgen.spec.schema import layer_op
@@ -39,6 +41,7 @@ HELPER_FUNCTIONS = {
     "avgdown": "avg_down_projection",
     "named_sequential": "named_sequential",
 }
+MATH_FUNCTIONS = {"ceil", "floor"}  # expression functions that are not builtins
 _SAFE_DOC = re.compile(r"[A-Za-z0-9 .,;:()'×x+\-/_*=%<>]*")
 
 
@@ -131,7 +134,10 @@ class _BlockWriter:
         rendered = self.inline_derived(parse(str(source)).to_python(self.fixed))
         for name in sorted(parse(rendered).names, key=rendered.index):
             self.used.setdefault(name, None)
-        return rendered
+        qualified = _with_math(rendered)
+        if qualified != rendered:
+            self.helpers.add("math")
+        return qualified
 
     def inline_derived(self, rendered: str) -> str:
         """Write derived values (`let` names, `out_channels`) in terms of primary ones.
@@ -167,6 +173,8 @@ class _BlockWriter:
         values = {k: [o.args[k] for o in ops] for k in ops[0].args}
         in_channels = [o.in_shape[0] for o in ops]
         sources = {k: getattr(raw, k, None) for k in values}
+        if op in {"maxpool", "avgpool"} and raw.stride is None:
+            sources["stride"] = raw.kernel  # the stride defaults to the kernel
         if op == "gn" and sources["groups"] is None:  # a `norm` layer under `norm: group`
             sources["groups"] = "norm_groups"
         derived = {"in", "reduced"} | (
@@ -198,19 +206,29 @@ class _BlockWriter:
     ) -> tuple[list[str], Any]:
         """One forward line per op (`var = self.attr(x)`); constructors go to `init`."""
         lines = []
-        for index in range(len(sequences[0])):
-            ops = [seq[index] for seq in sequences]
+        for ops in _aligned(sequences):
             op, attr = ops[0].op, ops[0].attr
-            args, channels = self.op_args(ops, channels)
+            # an activation on the block input must not overwrite it: the shortcut reads it
+            module, channels = self.module(ops, channels, reads_input=x == "x")
             if has_module(op) and attr not in self.attrs:
                 self.attrs.add(attr)
-                # an activation on the block input must not overwrite it: the shortcut reads it
-                inplace = not (x == "x" and op in ACTIVATION_MODULES)
-                self.init.append(f"self.{attr} = {constructor(op, args, inplace)}")
-                self.helpers.update({op} & set(HELPER_MODULES))
+                self.init.append(f"self.{attr} = {module}")
             lines.append(f"{var} = {forward_call(op, attr, x)}")
             x = var
         return lines, channels
+
+    def module(self, ops: list[Op], channels: Any, reads_input: bool) -> tuple[str, Any]:
+        """The constructor of one op across instances (a container for `sequential`)."""
+        op = ops[0].op
+        if op == "sequential":
+            entries = []
+            for position, children in enumerate(_aligned([o.children for o in ops])):
+                child, channels = self.module(children, channels, reads_input and position == 0)
+                entries.append((children[0].attr, child))
+            return _container(entries), channels
+        args, channels = self.op_args(ops, channels)
+        self.helpers.update({op} & set(HELPER_MODULES))
+        return constructor(op, args, not (reads_input and op in ACTIVATION_MODULES)), channels
 
     def shortcut_lines(self, source: str) -> list[str]:
         kinds = {b.shortcut.kind for b in self.blocks}
@@ -282,6 +300,28 @@ class _BlockWriter:
             elif value != param.default:
                 args.append(f"{param.name}={value}")
         return f"{self.name}({', '.join(args)})"
+
+
+def _aligned(sequences: list[list[Op]]) -> list[list[Op]]:
+    """The ops at each position of several instances' layer lists, which must agree."""
+    if any(len(seq) != len(sequences[0]) for seq in sequences):
+        raise InternalError("instances of one block class have different numbers of layers")
+    aligned = [list(ops) for ops in zip(*sequences, strict=True)]
+    for ops in aligned:
+        if any((o.op, o.attr) != (ops[0].op, ops[0].attr) for o in ops):
+            raise InternalError(f"instances of one block class differ at layer {ops[0].attr!r}")
+    return aligned
+
+
+def _with_math(source: str) -> str:
+    """`ceil(x)` -> `math.ceil(x)`: the emitted module imports `math` for them."""
+    tree = ast.parse(source, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id in MATH_FUNCTIONS:
+            node.func = ast.Attribute(ast.Name("math", ast.Load()), node.func.id, ast.Load())
+    return ast.unparse(tree)
 
 
 def shortcut_call(block: Block) -> str:
@@ -400,32 +440,6 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
     return _NetworkView(net.class_name, init, forward, params, [])
 
 
-def _class_key(block: Block) -> tuple[str, bool]:
-    return block.type_name, bool(block.join)
-
-
-def _class_names(net: Network) -> dict[tuple[str, bool], str]:
-    taken = {net.class_name, *HELPER_CLASSES.values(), *HELPER_FUNCTIONS.values(), "build"}
-    names: dict[tuple[str, bool], str] = {}
-    for stage in net.stages:
-        for block in stage.blocks:
-            key = _class_key(block)
-            if key in names:
-                continue
-            base = (
-                block.definition.class_name
-                or "".join(p.capitalize() for p in block.type_name.split("_")) + "Block"
-            )
-            if not key[1] and block.definition.shortcut != "none":
-                base += "NoShortcut"
-            name, number = base, 2
-            while name in taken:
-                name, number = f"{base}{number}", number + 1
-            taken.add(name)
-            names[key] = name
-    return names
-
-
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -460,14 +474,29 @@ def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]
 
 
 def generate(net: Network, params: int) -> str:
-    names = _class_names(net)
-    grouped: dict[tuple[str, bool], list[Block]] = {}
+    """The module's source; it is compiled here, so a file that would not parse is never written.
+
+    Every user mistake was refused by the checked graph; a failure here is a bug
+    in resgen, raised as `InternalError`.
+    """
+    try:
+        source = _generate(net, params)
+    except Exception as exc:  # a bug: one message, not a traceback, from the CLI
+        raise InternalError(
+            f"cannot write the code for {net.name!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+    _compile(source, net.name)
+    return source
+
+
+def _generate(net: Network, params: int) -> str:
+    grouped: dict[str, list[Block]] = {}
     for stage in net.stages:
         for block in stage.blocks:
-            grouped.setdefault(_class_key(block), []).append(block)
+            grouped.setdefault(block.class_name, []).append(block)
     classes, calls, writers, zero_init = [], {}, [], []
-    for key, blocks in grouped.items():
-        writer = _BlockWriter(names[key], blocks)
+    for name, blocks in grouped.items():
+        writer = _BlockWriter(name, blocks)
         cls, block_calls = writer.write()
         writers.append(writer)
         classes.append(cls)
@@ -476,7 +505,7 @@ def generate(net: Network, params: int) -> str:
             zero_init.append((cls.name, blocks[0].zero_init))
     view = _network_view(net, calls)
     view.zero_init = zero_init
-    body = "\n".join([*(c.name for c in classes), *view.init])
+    body = "\n".join([*(line for c in classes for line in c.init), *view.init])
     return (
         _environment()
         .get_template("model.py.j2")
@@ -491,3 +520,12 @@ def generate(net: Network, params: int) -> str:
             spec_name=repr(net.name),
         )
     )
+
+
+def _compile(source: str, name: str) -> None:
+    """Parse and compile the emitted source (cheap); failing is a bug in resgen."""
+    try:
+        compile(source, f"{name}.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno}: {exc.msg})" if isinstance(exc, SyntaxError) else ""
+        raise InternalError(f"the code generated for {name!r} does not compile{where}") from exc

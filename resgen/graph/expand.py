@@ -14,19 +14,25 @@ from typing import Any
 
 import networkx as nx
 
-from resgen.blocks import builtin_blocks, resolve_bases
+from resgen.blocks import builtin_blocks, definition_problem, resolve_bases
 from resgen.errors import SpecError
 from resgen.graph import checks, size
+from resgen.graph.classes import assign_class_names, block_variant
 from resgen.graph.model import Block, Network, Op, Shortcut, Stage
 from resgen.graph.scope import Scope
 from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
 from resgen.spec.name_template import TemplateError, parse_template
+from resgen.spec.names import (
+    BLOCK_ATTRIBUTES,
+    EMITTED_NAMES,
+    NETWORK_ATTRIBUTES,
+    attribute_problem,
+)
 from resgen.spec.schema import (
     ACTIVATIONS,
     LAYER_MODELS,
-    RESERVED_CLASS_NAMES,
     BlockDef,
     Spec,
     layer_op,
@@ -88,6 +94,10 @@ class Expander:
         user = resolve_bases(
             self.spec.blocks, lambda name, msg: self.error(("blocks", name), msg), library
         )
+        for name, definition in user.items():
+            problem = definition_problem(definition)
+            if problem:
+                raise self.error(("blocks", name, problem[0]), problem[1])
         return {**library, **user}
 
     # ------------------------------------------------------------------ values
@@ -218,6 +228,7 @@ class Expander:
             children = self.sequence(
                 raw.layers, env, inner, current, (*path, "layers"), where, stage_index, **attrs
             )
+            self.check_children(children, (*path, "layers"), where)
             last = children[-1]
             return Op("sequential", attr, {}, in_shape, last.shape, last.node, layer, children)
         args = self.layer_args(concrete, raw, env, path, stage_index)
@@ -229,6 +240,19 @@ class Expander:
         context = node.split("#")[0]
         shape = self.add_node(node, concrete, args, [(current, {})], path, context, **attrs)
         return Op(concrete, attr, args, in_shape, shape, node, layer)
+
+    def check_children(self, children: list[Op], path: KeyPath, where: str) -> None:
+        """A sequential's layers: at least one, and all named or all numbered."""
+        if not children:
+            raise self.error(path, f"{where}no layer is left (`norm: none` removes norm layers)")
+        numbered = [child.attr.isdigit() for child in children]
+        if any(numbered) and not all(numbered):
+            named = next(child.attr for child in children if not child.attr.isdigit())
+            raise self.error(
+                path,
+                f"{where}layer {named!r} has a name but layer {numbered.index(True)} has none",
+                "name every layer of a sequential, or none (then they are numbered 0, 1, ...)",
+            )
 
     def layer_args(
         self, op: str, raw: Any, env: Mapping[str, Value], path: KeyPath, stage_index: int | None
@@ -393,8 +417,10 @@ class Expander:
         kind = self.shortcut_kind(index, definition)
         stage_path = scope.path(name)
         blocks = []
+        block_names: dict[str, int] = {}
         for block_index in range(count):
             block_name = self.block_name(index, block_index)
+            self.claim_block_name(index, block_name, block_names)
             block_env = dict(env, dilation=first_dilation if block_index == 0 else self.dilation)
             block = self.block(
                 f"{stage_path}.{block_name}",
@@ -417,6 +443,20 @@ class Expander:
         if after:
             current = after[-1].node
         return Stage(name, blocks, path, after), current
+
+    def claim_block_name(self, stage_index: int, name: str, taken: dict[str, int]) -> None:
+        """A block's name is an attribute of its stage: valid there, and its own."""
+        path = ("stages", stage_index, "block_names")
+        problem = attribute_problem(name)
+        if problem:
+            raise self.error(path, f"block name {name!r} {problem}")
+        if name in taken:
+            raise self.error(
+                path,
+                f"block {len(taken)} would be named {name!r} like block {taken[name]}",
+                "block names must differ: use {n} (from 1) or {i} (from 0) in the template",
+            )
+        taken[name] = len(taken)
 
     def block_name(self, stage_index: int, index: int) -> str:
         template = self.spec.stages[stage_index].block_names
@@ -449,6 +489,12 @@ class Expander:
                 )
             return "none", ("stages", index)
         if definition.join == "concat":
+            if stage.shortcut not in (None, "identity"):
+                raise self.error(
+                    ("stages", index, "shortcut"),
+                    f"this block type joins by concatenation, which keeps the block input as "
+                    f"it is, so shortcut {stage.shortcut!r} cannot apply",
+                )
             return "identity", ("stages", index)
         found = self.knob(index, "shortcut")
         if found is not None:
@@ -490,7 +536,7 @@ class Expander:
         for name, raw in definition.let.items():
             env[name] = self.value(raw, env, (*base, "let", name), what=where)
         env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
-        scope = Scope(block_path)
+        scope = Scope(block_path, reserved=BLOCK_ATTRIBUTES)
         attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
         layers = list(definition.main)
         se = self.setting(stage_index, "se", None)
@@ -501,6 +547,10 @@ class Expander:
         main = self.sequence(
             layers, env, scope, current, (*base, "main"), where, stage_index, branch="main", **attrs
         )
+        if not main:
+            raise self.error(
+                (*base, "main"), f"{where}no layer is left (`norm: none` removes norm layers)"
+            )
         zero_init = None
         if residual and self.setting(stage_index, "zero_init", False):
             norms = [op for op in main if op.op in {"bn", "gn"}]
@@ -537,6 +587,7 @@ class Expander:
             join = definition.join
             last = f"{block_path}.{join}"
             self.add_node(last, join, {}, inputs, stage_path, block_path, **attrs)
+        self.check_out(env["out_channels"], last, definition, (*base, "out"), where)
         post = self.sequence(
             definition.post, env, scope, last, (*base, "post"), where, stage_index, branch="post",
             **attrs,
@@ -556,7 +607,28 @@ class Expander:
             shape=self.graph.nodes[self.last_node]["shape"],
             gate=gate,
             zero_init=zero_init,
+            variant=block_variant(
+                definition,
+                lambda knob, default: self.setting(stage_index, knob, default),
+                se=bool(se),
+                zero_init=zero_init is not None,
+                drop_path=env["drop_path"] > 0,
+            ),
         )
+
+    def check_out(
+        self, declared: int, node: str, definition: BlockDef, path: KeyPath, where: str
+    ) -> None:
+        """A block type's `out` is what its layers give at the join (codegen relies on it)."""
+        actual = self.graph.nodes[node]["shape"][0]
+        if actual != declared:
+            raise self.error(
+                path,
+                f"{where}`out` is {declared} ({definition.out}) but the layers give "
+                f"{actual} channels",
+                "make `out` what the main branch gives, e.g. its last conv's `out`, "
+                "or give that conv `out: out_channels`",
+            )
 
     def _tap(self, main: list[Op], tap: int, path: KeyPath, where: str) -> str:
         if not 0 <= tap < len(main) - 1:
@@ -673,7 +745,7 @@ class Expander:
             key="input",
         )
         self.block_counts = self.count_blocks()
-        top = Scope("")
+        top = Scope("", reserved=NETWORK_ATTRIBUTES)
         body = Scope(spec.features, shareable=False) if spec.features else top
         if spec.features:
             top.claim(spec.features, "features", shared=False)
@@ -684,6 +756,7 @@ class Expander:
             net.stages.append(stage)
         net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
         self.check_defaults_used()
+        assign_class_names(spec, net, self.error)
         last = net.head[-1].node if net.head else current
         net.output = self.graph.nodes[last]["shape"]
         self.graph.graph.update(network=net, output=last)
@@ -729,7 +802,7 @@ def _uses_dilation(definition: BlockDef) -> bool:
 def class_name_for(name: str) -> str:
     """`cifar_resnet56` -> `CifarResnet56` (never a name the emitted module uses)."""
     derived = "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
-    return derived + "Net" if derived in RESERVED_CLASS_NAMES else derived or "Network"
+    return derived + "Net" if derived in EMITTED_NAMES else derived or "Network"
 
 
 def expand(spec: Spec) -> tuple[Network, nx.DiGraph]:

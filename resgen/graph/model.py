@@ -54,6 +54,10 @@ class Block:
     shape: Shape
     gate: list[Op] = field(default_factory=list)
     zero_init: str | None = None  # attribute of the norm initialised to zero
+    # the knobs that shape this block's layers (activation, norm, se, ...): blocks of
+    # one type with different variants become different classes
+    variant: tuple[tuple[str, Any], ...] = ()
+    class_name: str = ""  # the emitted class, set once the whole network is known
 
 
 @dataclass

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 AUTO_NUMBERED = {"conv": "conv", "bn": "bn", "gn": "gn", "linear": "fc"}
 
 
 class Scope:
     """Hands out attribute names; parameter-free activations may be shared."""
 
-    def __init__(self, prefix: str, numbered: bool = False, shareable: bool = True) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        numbered: bool = False,
+        shareable: bool = True,
+        reserved: Mapping[str, str] | None = None,
+    ) -> None:
         self.prefix = prefix
+        self.reserved = reserved or {}  # name -> what of the module already has it
         self.numbered = numbered  # children named 0, 1, 2, ... (nn.Sequential)
         self.shareable = shareable  # False inside containers: every child is its own module
         self.taken: set[str] = set()
@@ -31,6 +40,8 @@ class Scope:
                 number += 1
             self.counters[base] = number
             name = f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
+        elif name in self.reserved:
+            raise ValueError(f"name {name!r} is already used: it is {self.reserved[name]}")
         elif name in self.taken and not shared:
             where = self.prefix or "the network"
             raise ValueError(f"layer name {name!r} is used twice in {where}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -172,14 +172,38 @@ class StrictModel(BaseModel):
                 if key not in known:
                     raise PydanticCustomError(
                         "unknown_key",
-                        "unknown key {key}{suggestion}; expected one of: {known}",
+                        "unknown key {shown}{suggestion}; expected one of: {known}",
                         {
                             "key": repr(key),
+                            "shown": _shown(str(key)),
                             "suggestion": suggest(str(key), known),
                             "known": ", ".join(sorted(known)),
                         },
                     )
+            _refuse_nulls(cls, data)
         return data
+
+
+def _refuse_nulls(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """A key set to null would quietly mean "not set": refuse it, so `shortcut: null`
+    cannot pass for `shortcut: none`. (Required keys get pydantic's type message.)"""
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in data and data[key] is None and not field.is_required():
+            none = "none" in _literal_values(field.annotation)
+            raise PydanticCustomError(
+                "null_value",
+                "null is not a value: leave the key out for its default"
+                + ("; write 'none' for no {key}" if none else ""),
+                {"key": key},
+            )
+
+
+def _literal_values(annotation: Any) -> set[Any]:
+    """The values of every `Literal` inside a type annotation."""
+    if get_origin(annotation) is Literal:
+        return set(get_args(annotation))
+    return {value for arg in get_args(annotation) for value in _literal_values(arg)}
 
 
 # ----------------------------------------------------------------------------- layers
@@ -311,7 +335,7 @@ def _normalize_layer(value: Any) -> Any:
                 "unknown_op",
                 "unknown layer op {op}{suggestion}; known ops: {known}",
                 {
-                    "op": repr(op),
+                    "op": _shown(str(op)),
                     "suggestion": suggest(str(op), LAYER_MODELS),
                     "known": ", ".join(LAYER_MODELS),
                 },
