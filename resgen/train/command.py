@@ -196,7 +196,7 @@ def _write_results(
 def _report(name: str, comparison: Any, records: list[RunRecord], folder: Path) -> int:
     from resgen.train.results import print_results
 
-    print_results(records, f"{name}: errors at the last epoch (mean ± std over seeds)")
+    print_results(records, f"{name}: errors in % at the last epoch, mean ± std over seeds")
     bad = [r for r in records if r.outcome.status in ("diverged", "failed")]
     for result in comparison.failed:
         say(f"FAIL {result.name} (not built)\n    " + result.error.replace("\n", "\n    "))

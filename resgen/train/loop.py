@@ -477,15 +477,19 @@ class Trainer:
         return self.torch.autocast(self.device.type, dtype=self.torch.bfloat16)
 
     def evaluate(self, x: Any, y: Any) -> tuple[float, float]:
-        """Mean loss and error (a fraction) over this split, in eval mode."""
+        """Mean loss and error (a fraction) over this split, in eval mode.
+
+        Each process takes every world-th image; the plain module, not its DDP wrapper,
+        runs them (the wrapper's buffer broadcasts would wait on uneven shards).
+        """
         torch = self.torch
-        self.net.eval()
+        self.model.eval()
         shard = range(self.dist.rank, len(y), self.dist.world)
         loss_sum = wrong = 0.0
         with torch.no_grad(), self._autocast():
             for start in range(0, len(shard), EVAL_BATCH):
                 index = torch.tensor(shard[start : start + EVAL_BATCH], device=self.device)
-                logits = self.net(x[index]).float()
+                logits = self.model(x[index]).float()
                 target = y[index]
                 loss = torch.nn.functional.cross_entropy(logits, target, reduction="sum")
                 loss_sum += loss.item()

@@ -107,7 +107,7 @@ def percent(mean: object, std: object) -> str:
 
 def table_rows(records: Sequence[RunRecord]) -> tuple[list[str], list[list[str]]]:
     """The comparison table: header and cells (errors in %, mean ± std over seeds)."""
-    header = ["variant", "params", "MACs", "seeds", "train err %", "test err %", "best test err %"]
+    header = ["variant", "params", "MACs", "seeds", "train err", "test err", "best test err"]
     rows = []
     for entry in summary(records):
         seeds = f"{entry['seeds']}" + (
@@ -127,7 +127,12 @@ def table_rows(records: Sequence[RunRecord]) -> tuple[list[str], list[list[str]]
 
 def results_md(records: Sequence[RunRecord]) -> str:
     header, rows = table_rows(records)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        "Errors in %, mean ± std over seeds, at the last epoch (best: each run's lowest).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
