@@ -78,6 +78,8 @@ def main() -> None:
     per_step = [1e3 * t / steps for t in (min(result.a), min(result.b))]
     print(f"fastest epoch per step: resgen {per_step[0]:.2f} ms, bare {per_step[1]:.2f} ms")
     print(f"ratio {result.ratio:.3f} (target <= 1.05)")
+    control = compare(bare, bare_epoch(torch, trainer, args.batch_size), args.rounds, 1, sync=sync)
+    print(control.line("A/A control: bare / bare", "bare", "bare").replace(" ms", " ms/epoch"))
     if args.study:
         study()
 

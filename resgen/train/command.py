@@ -7,6 +7,7 @@ found before training; 130 interrupted (`--resume` continues).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -84,7 +85,9 @@ def epoch_line(row: Mapping[str, float], epochs: int) -> str:
 
 
 def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A progress line on stderr; under torchrun, from rank 0 only."""
+    if os.environ.get("RANK", "0") == "0":
+        print(text, file=sys.stderr, flush=True)
 
 
 def check_sweep_folder(out: Path, resume: bool) -> None:

@@ -16,6 +16,7 @@ import math
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,8 +120,13 @@ def train_run(request: RunRequest, on_epoch: EpochCallback | None = None) -> Run
     finally:
         dist.close()
     if dist.rank == 0:
-        write_all({out / "done": json.dumps({"wall_s": round(trainer.wall_s, 3)}) + "\n"})
+        mark_done(out, trainer.wall_s)
     return RunOutcome("done", trainer.rows, trainer.wall_s)
+
+
+def mark_done(out: Path, wall_s: float) -> None:
+    """The `done` marker: the run is complete; it holds the training wall time."""
+    write_all({out / "done": json.dumps({"wall_s": round(wall_s, 3)}) + "\n"})
 
 
 def check_folder(request: RunRequest) -> bool:
@@ -162,9 +168,8 @@ def _start_state(request: RunRequest) -> dict[str, Any] | None:
 def _ensure_writable(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".resgen-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=out):  # one per process: torchrun's ranks check at once
+            pass
     except OSError as exc:
         raise RunError(f"-o {out}: cannot write there ({exc.strerror or exc})") from None
 

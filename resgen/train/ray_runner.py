@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from resgen.train.loop import RunOutcome, RunRequest, read_outcome
+from resgen.train.loop import RunOutcome, RunRequest, mark_done, read_outcome
 from resgen.train.pool import with_threads
 from resgen.variants.run import available_cores
 
@@ -99,9 +99,19 @@ def run_ray(
     return [
         RunOutcome("failed", read_outcome(run.out).rows, message=str(errors[i]).splitlines()[-1])
         if i in errors
-        else read_outcome(run.out)
+        else _finished(run)
         for i, run in enumerate(runs)
     ]
+
+
+def _finished(run: RunRequest) -> RunOutcome:
+    """The run's outcome. A scheduler that stops a trial at its last epoch (ASHA at
+    `max_t`) ends it before `train_run` writes `done`: such a run is complete."""
+    outcome = read_outcome(run.out)
+    if outcome.status == "stopped" and len(outcome.rows) >= run.config.epochs:
+        mark_done(run.out, outcome.wall_s)
+        outcome = read_outcome(run.out)
+    return outcome
 
 
 def _tuner(
