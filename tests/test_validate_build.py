@@ -182,3 +182,12 @@ def test_a_spec_error_still_exits_2_through_main(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_an_automatic_name_skips_a_name_already_taken() -> None:
+    """Found by the fuzzer: a stage named `avgpool` and an unnamed head `avgpool` were one
+    attribute (`self.avgpool`), so the module had fewer parameters than the analysis."""
+    stages = "  - {name: avgpool, block: basic, blocks: 1, width: 8}\n"
+    source = runs(tiny(stages).replace("head: [avgpool,", "head: [avgpool, avgpool,"))
+    assert "self.avgpool2 = nn.AdaptiveAvgPool2d(1)" in source
+    assert "self.avgpool3 = nn.AdaptiveAvgPool2d(1)" in source

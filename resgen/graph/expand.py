@@ -563,7 +563,7 @@ class Expander:
         join = ""
         if residual:
             tap = definition.shortcut_from
-            source = current if tap is None else self._tap(main, tap, stage_path, where)
+            source = current if tap is None else self._tap(main, tap, current, base, where)
             shortcut, tail = self.shortcut(
                 block_path, shortcut_kind, current, source, main[-1].shape, stage_index,
                 shortcut_path, attrs,
@@ -630,9 +630,19 @@ class Expander:
                 "or give that conv `out: out_channels`",
             )
 
-    def _tap(self, main: list[Op], tap: int, path: KeyPath, where: str) -> str:
+    def _tap(self, main: list[Op], tap: int, current: str, base: KeyPath, where: str) -> str:
+        """The node a projection reads: a main-branch layer that keeps the input's shape."""
+        path = (*base, "shortcut_from")
         if not 0 <= tap < len(main) - 1:
             raise self.error(path, f"{where}shortcut_from {tap} is not a main-branch layer index")
+        in_shape, shape = self.graph.nodes[current]["shape"], main[tap].shape
+        if shape != in_shape:
+            raise self.error(
+                path,
+                f"{where}the shortcut would read layer {tap}, which gives {format_shape(shape)} "
+                f"from the block's {format_shape(in_shape)}",
+                "shortcut_from names a layer that keeps the input's shape (a norm, an activation)",
+            )
         return main[tap].node
 
     def drop_rate(self) -> float:

@@ -22,6 +22,7 @@ class Scope:
         self.numbered = numbered  # children named 0, 1, 2, ... (nn.Sequential)
         self.shareable = shareable  # False inside containers: every child is its own module
         self.taken: set[str] = set()
+        self.shared: set[str] = set()  # activations every unnamed use shares (`self.relu`)
         self.counters: dict[str, int] = {}
         self.calls: dict[str, int] = {}
         self.position = 0
@@ -30,23 +31,36 @@ class Scope:
         position, self.position = self.position, self.position + 1
         if name is None and self.numbered:
             name = str(position)
-        shared = shared and self.shareable
         if name is None:
-            if shared:
-                return op
-            base = AUTO_NUMBERED.get(op, op)
-            number = self.counters.get(base, 0) + 1
-            while f"{base}{number}" in self.taken:
-                number += 1
-            self.counters[base] = number
-            name = f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
+            name = self._automatic(op, shared and self.shareable)
         elif name in self.reserved:
             raise ValueError(f"name {name!r} is already used: it is {self.reserved[name]}")
-        elif name in self.taken and not shared:
+        elif name in self.shared:
+            raise ValueError(f"layer name {name!r} is already the shared activation self.{name}")
+        elif name in self.taken:
             where = self.prefix or "the network"
             raise ValueError(f"layer name {name!r} is used twice in {where}")
         self.taken.add(name)
         return name
+
+    def _automatic(self, op: str, shared: bool) -> str:
+        """`relu` (shared), `conv1`, `conv2`, ..., `avgpool`, `avgpool2`: a name not yet taken."""
+        if shared and (op in self.shared or self._free(op)):
+            self.shared.add(op)
+            return op
+        base = AUTO_NUMBERED.get(op, op)
+        number = self.counters.get(base, 0) + 1
+        while not self._free(self._numbered(op, base, number)):
+            number += 1
+        self.counters[base] = number
+        return self._numbered(op, base, number)
+
+    @staticmethod
+    def _numbered(op: str, base: str, number: int) -> str:
+        return f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
+
+    def _free(self, name: str) -> bool:
+        return name not in self.taken and name not in self.reserved
 
     def path(self, attr: str) -> str:
         return f"{self.prefix}.{attr}" if self.prefix else attr
