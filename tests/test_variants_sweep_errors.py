@@ -30,6 +30,7 @@ def refused(tmp_path: Path, sweep: Path, *options: str) -> str:
     lines = stderr.splitlines()
     assert lines[0].startswith("error: ") and len(lines) <= 2, stderr
     assert len(lines) == 1 or lines[1].startswith("  hint: "), stderr
+    assert all(len(line) <= 500 for line in lines), stderr  # a long value is shortened
     return stderr.removeprefix("error: ")
 
 
@@ -80,12 +81,17 @@ def refused(tmp_path: Path, sweep: Path, *options: str) -> str:
         (
             'name: "../../x{n}"\ngrid:\n  params.n: [1]\n',
             ":4:1: ",
-            "variant 1 would be named '../../x1': '../../x1' is not a valid name",
+            "variant 1: '../../x1' is not a valid name",
         ),
         (
             'name: "{depth}_net"\ngrid:\n  params.n: [1]\n',
             ":4:1: ",
-            "variant 1 would be named '1_net' (with {depth} as 1): '1_net' is not a valid name",
+            "variant 1 (with {depth} as 1): '1_net' is not a valid name",
+        ),
+        (
+            'name: "' + "b" * 600 + '{n}"\ngrid:\n  params.n: [1]\n',
+            ":4:1: ",
+            "variant 1: 'bbbbbbbb",
         ),
     ],
 )

@@ -163,11 +163,10 @@ def _check_expanded_size(root: yaml.Node, file: str) -> None:
     def size(node: yaml.Node, path: Path, mark: yaml.Mark) -> tuple[int, int]:
         if id(node) in walking:
             named = format_path(walking[id(node)]) or "the whole document"
-            raise _position_error(
-                mark,
-                file,
-                f"{format_path(path)}: a recursive alias: it names {named}, which contains it",
-            )
+            if len(named) > 60:  # a user's key may be long
+                named = named[:57] + "..."
+            message = f"a recursive alias: it names {named}, which contains it"
+            raise _position_error(mark, file, message, path)
         if id(node) not in sizes:
             walking[id(node)] = path
             sizes[id(node)] = _expanded(node, path, size)
@@ -204,9 +203,12 @@ def _expanded(node: yaml.Node, path: Path, walk: Walk) -> tuple[int, int]:
     return 1 + sum(c for c, _ in counts), 1 + max((h for _, h in counts), default=0)
 
 
-def _position_error(at: yaml.Node | yaml.Mark, file: str, message: str) -> SpecError:
+def _position_error(
+    at: yaml.Node | yaml.Mark, file: str, message: str, path: Path = ()
+) -> SpecError:
     mark = at.start_mark if isinstance(at, yaml.Node) else at
-    return SpecError(message, location=Location(file, mark.line + 1, mark.column + 1))
+    location = Location(file, mark.line + 1, mark.column + 1)
+    return SpecError(message, path=format_path(path), location=location)
 
 
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}

@@ -220,7 +220,8 @@ def _refuse_too_many(source: Source, dimensions: list[list[Axis]]) -> None:
             raise source.error(
                 (axis.section, axis.key),
                 f"the sweep would have more than {MAX_VARIANTS:,} variants "
-                f"({' × '.join(map(str, lengths))} = {math.prod(lengths):,} before excludes)",
+                f"({'... × ' * (len(lengths) > 6)}{' × '.join(map(str, lengths[-6:]))} = "
+                f"{math.prod(lengths):,} before excludes)",
                 "split it into several sweeps, or give its axes fewer values",
             )
 

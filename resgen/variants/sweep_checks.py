@@ -69,10 +69,9 @@ def refuse_bad_names(variants: Sequence[Variant]) -> None:
             _IDENTIFIER.validate_python(name)
         except ValidationError as exc:
             probe = f" (with {{depth}} as {DEPTH_PROBE})" if template.needs_build else ""
+            problem = exc.errors(include_url=False)[0]["msg"]  # shows the name, shortened
             raise SpecError(
-                f"variant {variant.index} would be named {name!r}{probe}: "
-                + exc.errors(include_url=False)[0]["msg"],
-                location=template.origin,
+                f"variant {variant.index}{probe}: {problem}", location=template.origin
             ) from None
         if not template.needs_build:
             known.append((variant, name))
