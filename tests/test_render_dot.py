@@ -37,7 +37,7 @@ blocks:
       - relu
     shortcut: identity
     join: concat
-    out: width
+    out: in_channels + width
   gateblock:
     main:
       - conv: {name: conv1, out: width, kernel: 3}
