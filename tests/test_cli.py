@@ -78,6 +78,8 @@ def test_schema_is_json_schema() -> None:
     )
     assert schema["required"] == ["name", "input", "stages"]
     assert "B" in json.dumps(schema["$defs"]["Defaults"]["properties"]["shortcut"])
+    # an optional key is left out, never null (the loader refuses null values)
+    assert ": null" not in json.dumps(schema) and '"null"' not in json.dumps(schema)
 
 
 def test_common_path_never_imports_torch(tmp_path: Path) -> None:

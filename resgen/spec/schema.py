@@ -517,7 +517,31 @@ class Spec(StrictModel):
 
 
 def json_schema() -> dict[str, Any]:
-    schema = Spec.model_json_schema(by_alias=True)
+    schema = _without_null(Spec.model_json_schema(by_alias=True))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "resgen spec"
     return schema
+
+
+def _without_null(node: Any) -> Any:
+    """The schema as the loader reads specs: an optional key is left out, never `null`.
+
+    Pydantic writes an optional field as `anyOf: [T, {type: null}]`; resgen refuses
+    `null` values (they would quietly mean "the default"), so editors must not offer it.
+    """
+    if isinstance(node, list):
+        return [_without_null(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _without_null(value) for key, value in node.items()}
+    options = node.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [option for option in options if option != {"type": "null"}]
+        node.pop("anyOf")
+        node |= rest[0] if len(rest) == 1 else {"anyOf": rest}
+    default = node.get("default", 0)
+    if default is None:
+        node.pop("default")
+    elif isinstance(default, dict):
+        node["default"] = {key: value for key, value in default.items() if value is not None}
+    return node
