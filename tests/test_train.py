@@ -106,6 +106,7 @@ def test_resume_after_an_interruption_ends_as_an_uninterrupted_run(tmp_path: Pat
     assert whole.rows[-1]["test_err"] == resumed.rows[-1]["test_err"]
 
 
+@pytest.mark.slow
 def test_sigint_then_resume_from_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ("train", RESNET, *SMALL, "--data", "digits", "--threads", "1", "-o", str(out))
