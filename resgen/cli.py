@@ -80,45 +80,53 @@ DataDirOption = Annotated[
     str | None,
     typer.Option("--data-dir", help="Where the data set's files are.", rich_help_panel=_T),
 ]
-EpochsOption = Annotated[int | None, typer.Option(help="Epochs [30].", rich_help_panel=_T)]
+EpochsOption = Annotated[int | None, typer.Option(help="Epochs (default: 30).", rich_help_panel=_T)]
 BatchOption = Annotated[
-    int | None, typer.Option("--batch-size", help="Batch size [128].", rich_help_panel=_T)
+    int | None, typer.Option("--batch-size", help="Batch size (default: 128).", rich_help_panel=_T)
 ]
 LrOption = Annotated[
-    float | None, typer.Option(help="Peak learning rate [0.1].", rich_help_panel=_T)
+    float | None, typer.Option(help="Peak learning rate (default: 0.1).", rich_help_panel=_T)
 ]
 MomentumOption = Annotated[
-    float | None, typer.Option(help="SGD momentum [0.9].", rich_help_panel=_T)
+    float | None, typer.Option(help="SGD momentum (default: 0.9).", rich_help_panel=_T)
 ]
 DecayOption = Annotated[
-    float | None, typer.Option("--weight-decay", help="Weight decay [1e-4].", rich_help_panel=_T)
+    float | None,
+    typer.Option("--weight-decay", help="Weight decay (default: 1e-4).", rich_help_panel=_T),
 ]
 WarmupOption = Annotated[
     int | None,
     typer.Option(
-        metavar="EPOCHS", help="Linear warm-up over the first EPOCHS [0].", rich_help_panel=_T
+        metavar="EPOCHS",
+        help="Linear warm-up over the first EPOCHS (default: 0).",
+        rich_help_panel=_T,
     ),
 ]
 MilestonesOption = Annotated[
     str | None,
     typer.Option(
         metavar="E1,E2",
-        help="Epochs at which the learning rate is divided by 10 [50%, 75% of the epochs].",
+        help="Epochs at which the learning rate is divided by 10 (default: 50%, 75% of them).",
         rich_help_panel=_T,
     ),
 ]
-SeedOption = Annotated[int | None, typer.Option(help="Random seed [0].", rich_help_panel=_T)]
+SeedOption = Annotated[
+    int | None, typer.Option(help="Random seed (default: 0).", rich_help_panel=_T)
+]
 AugmentOption = Annotated[
     bool | None,
     typer.Option(
-        "--augment/--no-augment", help="Padded random crops and flips [off].", rich_help_panel=_T
+        "--augment/--no-augment",
+        help="Padded random crops and flips (default: off).",
+        rich_help_panel=_T,
     ),
 ]
 DeviceOption = Annotated[
-    Device | None, typer.Option(help="auto, cpu or cuda [auto].", rich_help_panel=_T)
+    Device | None, typer.Option(help="auto, cpu or cuda (default: auto).", rich_help_panel=_T)
 ]
 AmpOption = Annotated[
-    Amp | None, typer.Option(help="Mixed precision: none or bf16 [none].", rich_help_panel=_T)
+    Amp | None,
+    typer.Option(help="Mixed precision: none or bf16 (default: none).", rich_help_panel=_T),
 ]
 ChannelsLastOption = Annotated[
     bool | None,
@@ -133,7 +141,8 @@ CompileOption = Annotated[
 ThreadsOption = Annotated[
     int | None,
     typer.Option(
-        help="Torch threads per run [all cores; cores ÷ jobs in a sweep].", rich_help_panel=_T
+        help="Torch threads per run (default: all cores; cores ÷ jobs in a sweep).",
+        rich_help_panel=_T,
     ),
 ]
 ResumeOption = Annotated[
@@ -451,7 +460,9 @@ def sweep(
     seeds: Annotated[
         str | None,
         typer.Option(
-            metavar="S1,S2", help="Train each variant once per seed [0].", rich_help_panel=_T
+            metavar="S1,S2",
+            help="Train each variant once per seed (default: 0).",
+            rich_help_panel=_T,
         ),
     ] = None,
     runner: Annotated[
