@@ -93,21 +93,38 @@ def _is_scaled_name(text: str) -> bool:
     return re.fullmatch(r"[A-Za-z_]\w*( \* \d+)?", text) is not None
 
 
-def docstring(text: str, width: int = 80) -> str:
-    """A docstring literal wrapped to `width`: triple-quoted when plainly safe.
+def docstring(*paragraphs: str, width: int = 80) -> str:
+    """A docstring literal of these paragraphs, wrapped to `width`: triple-quoted when plainly safe.
 
     Any other text goes through `repr`, in pieces that Python joins back.
     """
-    text = " ".join(text.split())
-    if _SAFE_DOC.fullmatch(text) and not text.endswith("'"):
-        if len(text) + 6 <= width:
+    texts = [" ".join(paragraph.split()) for paragraph in paragraphs]
+    text = "\n\n".join(texts)
+    if all(_SAFE_DOC.fullmatch(t) for t in texts) and not text.endswith("'"):
+        if len(texts) == 1 and len(text) + 6 <= width:
             return f'"""{text}"""'
-        lines = textwrap.wrap(text, width - 3)
-        return '"""' + "\n".join(lines) + '\n"""'
-    pieces = textwrap.wrap(text, width - 8, drop_whitespace=False) or [""]
+        wrapped = ("\n".join(textwrap.wrap(t, width - 3)) for t in texts)
+        return '"""' + "\n\n".join(wrapped) + '\n"""'
+    pieces = [piece for t in texts for piece in _repr_pieces(t, width - 8)]
+    pieces[-1] = pieces[-1].removesuffix("\n\n")
     if len(pieces) == 1:
         return repr(text)
     return "(\n" + "".join(f"    {piece!r}\n" for piece in pieces) + ")"
+
+
+def _repr_pieces(text: str, width: int) -> list[str]:
+    """`text` in pieces of at most `width` characters, the last ending a paragraph."""
+    pieces = textwrap.wrap(text, width, drop_whitespace=False) or [""]
+    pieces[-1] += "\n\n"
+    return pieces
+
+
+def class_docstring(net: Network, params: str, shape: str) -> str:
+    """The network class's docstring: the spec's description, then the numbers."""
+    summary = f"The {net.name!r} network ({params} parameters, input {shape})."
+    if not net.description.strip():
+        return f'"""{summary}"""'
+    return docstring(net.description, summary)
 
 
 def _annotation(value: Any) -> str:
@@ -506,6 +523,7 @@ def _generate(net: Network, params: int) -> str:
     view = _network_view(net, calls)
     view.zero_init = zero_init
     body = "\n".join([*(line for c in classes for line in c.init), *view.init])
+    shape = "×".join(map(str, net.input))
     return (
         _environment()
         .get_template("model.py.j2")
@@ -515,7 +533,8 @@ def _generate(net: Network, params: int) -> str:
             view=view,
             classes=classes,
             params=f"{params:,}",
-            input="×".join(map(str, net.input)),
+            input=shape,
+            class_doc=class_docstring(net, f"{params:,}", shape),
             helpers=_helpers(net, writers, body),
             spec_name=repr(net.name),
         )

@@ -744,6 +744,7 @@ class Expander:
             input=(c, h, w),
             spec_hash=spec_hash(spec),
             features=spec.features,
+            description=spec.description,
         )
         self.graph.add_node(
             "input",

@@ -79,3 +79,4 @@ class Network:
     head: list[Op] = field(default_factory=list)
     output: Shape = ()
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
+    description: str = ""  # the spec's, for the class docstring
