@@ -7,6 +7,9 @@ import json
 import tokenize
 from io import StringIO
 
+import pytest
+import torch
+
 import resgen
 from tests.conftest import SPECS
 
@@ -15,17 +18,17 @@ resgen: 1
 name: small
 input: [3, 32, 32]
 {extra}
-stem: [conv: {{out: 16}}, bn, relu]
-defaults: {{block: basic}}
+stem: [conv: {{out: 16}}, bn, act]
+defaults: {{block: basic{defaults}}}
 stages:
   - {{blocks: 2, width: 16}}
   - {{blocks: 2, width: 32, stride: 2}}
-head: [avgpool, flatten, linear: {{out: 10}}]
+head: [avgpool, flatten, {{linear: {{name: fc, out: 10}}}}]
 """
 
 
-def small(extra: str = "") -> str:
-    return SMALL.format(extra=extra)
+def small(extra: str = "", defaults: str = "") -> str:
+    return SMALL.format(extra=extra, defaults=defaults)
 
 
 def network_class(source: str) -> ast.ClassDef:
@@ -56,3 +59,82 @@ def test_a_hostile_description_stays_text() -> None:
     description, summary = doc.split("\n\n")
     assert "pwned" in description and description.endswith("word")
     assert summary.startswith("The 'small' network (")
+
+
+def init_loop(source: str) -> str:
+    start = source.index("        for module in self.modules():")
+    return source[start : source.index("\n\n", start)]
+
+
+@pytest.mark.parametrize(
+    ("activation", "expected"),
+    [
+        ("relu", 'mode="fan_out", nonlinearity="relu"'),
+        ("leaky_relu", 'a=0.01, mode="fan_out", nonlinearity="leaky_relu"'),
+        ("tanh", 'mode="fan_out", nonlinearity="tanh"'),
+        ("silu", 'mode="fan_out", nonlinearity="relu"'),
+    ],
+)
+def test_nonlinearity_follows_the_activation(activation: str, expected: str) -> None:
+    loop = init_loop(resgen.generate_code(small(defaults=f", activation: {activation}")))
+    assert " ".join(loop.split()).count(expected) == 1, loop
+    assert ("# calculate_gain has none for silu: ReLU's" in loop) == (activation == "silu")
+
+
+def test_densenet_initialises_as_torchvision() -> None:
+    loop = init_loop(resgen.generate_code(SPECS / "densenet121.yaml"))
+    assert loop.split("\n")[1:] == [
+        "            if isinstance(module, nn.Conv2d):",
+        '                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")',
+        "            elif isinstance(module, nn.Linear):",
+        "                nn.init.zeros_(module.bias)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("init", "call"),
+    [
+        (
+            "{conv: xavier_uniform}",
+            'nn.init.xavier_uniform_(module.weight, gain=nn.init.calculate_gain("relu"))',
+        ),
+        (
+            "{conv: kaiming_normal_fan_in}",
+            'nn.init.kaiming_normal_(module.weight, nonlinearity="relu")',
+        ),
+    ],
+)
+def test_the_spec_chooses_the_init(init: str, call: str) -> None:
+    loop = init_loop(resgen.generate_code(small(f"init: {init}")))
+    assert call in " ".join(loop.split()).replace("( ", "(").replace(" )", ")")
+
+
+def test_init_default_leaves_pytorch_s_own() -> None:
+    source = resgen.generate_code(small("init: {conv: default}"))
+    assert "self.modules()" not in source and "nn.init" not in source
+
+
+def test_init_runs_as_written() -> None:
+    torch.manual_seed(0)
+    model = resgen.build_model(small("init: {conv: kaiming_normal_fan_in, linear_bias: zeros}"))
+    fan_in = 16 * 3 * 3
+    conv = model.layer1[0].conv1.weight
+    assert abs(conv.std().item() - (2 / fan_in) ** 0.5) < 0.1 * (2 / fan_in) ** 0.5
+    assert torch.count_nonzero(model.fc.bias) == 0
+
+
+def test_a_spec_without_init_hashes_as_before() -> None:
+    from resgen.spec.load import spec_hash
+
+    assert spec_hash(resgen.load_spec(SPECS / "resnet50.yaml")) == "205919f81705"
+
+
+def test_zero_biases_skip_linears_without_one() -> None:
+    spec = small("init: {linear_bias: zeros}").replace(
+        "{linear: {name: fc, out: 10}}",
+        "{linear: {out: 8, bias: false}}, {linear: {name: fc, out: 10}}",
+    )
+    assert "elif isinstance(module, nn.Linear) and module.bias is not None:" in (
+        resgen.generate_code(spec)
+    )
+    assert torch.count_nonzero(resgen.build_model(spec).fc.bias) == 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -400,7 +402,7 @@ class _NetworkView:
     init: list[str]
     forward: list[str]
     params: list[Param]
-    zero_init: list[tuple[str, str]]
+    init_branches: list[tuple[str, list[str]]]
 
     @property
     def signature(self) -> str:
@@ -455,6 +457,67 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
         forward.append(f"x = self.{net.features}(x)")
     emit_ops(net.head, False)
     return _NetworkView(net.class_name, init, forward, params, [])
+
+
+# torch.nn.init.calculate_gain's name for each activation it knows; the ReLU-like
+# ones it lacks (silu, gelu, elu, mish, hardswish) take ReLU's gain, as timm's do
+GAIN_NAMES = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+LEAKY_RELU_SLOPE = 0.01  # nn.LeakyReLU's default negative_slope
+
+
+def _walk(ops: list[Op]) -> Iterator[Op]:
+    for op in ops:
+        yield op
+        yield from _walk(op.children)
+
+
+def network_ops(net: Network) -> Iterator[Op]:
+    """Every op of the network in order: stem, each stage's blocks and `after`, head."""
+    yield from _walk(net.stem)
+    for stage in net.stages:
+        for block in stage.blocks:
+            yield from _walk([*block.main, *block.gate, *block.post])
+        yield from _walk(stage.after)
+    yield from _walk(net.head)
+
+
+def activation_in_use(net: Network) -> str:
+    """The network's most frequent activation (the first of equals; relu if it has none)."""
+    counts = Counter(op.op for op in network_ops(net) if op.op in ACTIVATION_MODULES)
+    return counts.most_common(1)[0][0] if counts else "relu"
+
+
+def conv_init(scheme: str, activation: str) -> list[str]:
+    """The statements that initialise a convolution's weight under `init.conv`."""
+    if scheme == "default":
+        return []
+    gain = GAIN_NAMES.get(activation, "relu")
+    note = (
+        [] if activation in GAIN_NAMES else [f"# calculate_gain has none for {activation}: ReLU's"]
+    )
+    if scheme == "xavier_uniform":
+        args = f'"{gain}", {LEAKY_RELU_SLOPE}' if gain == "leaky_relu" else f'"{gain}"'
+        call = f"nn.init.xavier_uniform_(module.weight, gain=nn.init.calculate_gain({args}))"
+    else:
+        slope = f", a={LEAKY_RELU_SLOPE}" if gain == "leaky_relu" else ""
+        mode = ', mode="fan_out"' if scheme == "kaiming_normal_fan_out" else ""
+        call = f'nn.init.kaiming_normal_(module.weight{slope}{mode}, nonlinearity="{gain}")'
+    return [*note, wrap(call, 16)]
+
+
+def init_branches(net: Network, zero_init: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """`isinstance` conditions and their statements in the network's initialisation loop."""
+    branches = [("nn.Conv2d", conv_init(net.init.conv, activation_in_use(net)))]
+    branches += [
+        (cls, [f"nn.init.zeros_(module.{attr}.weight)  # the branch starts as zero"])
+        for cls, attr in zero_init
+    ]
+    branches = [(f"isinstance(module, {cls})", lines) for cls, lines in branches]
+    if net.init.linear_bias == "zeros":
+        linears = [op for op in network_ops(net) if op.op == "linear"]
+        guard = "" if all(op.args["bias"] for op in linears) else " and module.bias is not None"
+        branches.append((f"isinstance(module, nn.Linear){guard}", ["nn.init.zeros_(module.bias)"]))
+    return [(condition, lines) for condition, lines in branches if lines]
 
 
 @cache
@@ -521,7 +584,7 @@ def _generate(net: Network, params: int) -> str:
         if blocks[0].zero_init:
             zero_init.append((cls.name, blocks[0].zero_init))
     view = _network_view(net, calls)
-    view.zero_init = zero_init
+    view.init_branches = init_branches(net, zero_init)
     body = "\n".join([*(line for c in classes for line in c.init), *view.init])
     shape = "×".join(map(str, net.input))
     return (

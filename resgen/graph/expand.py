@@ -34,6 +34,7 @@ from resgen.spec.schema import (
     ACTIVATIONS,
     LAYER_MODELS,
     BlockDef,
+    InitSettings,
     Spec,
     layer_op,
     suggest,
@@ -745,6 +746,7 @@ class Expander:
             spec_hash=spec_hash(spec),
             features=spec.features,
             description=spec.description,
+            init=spec.init or InitSettings(),
         )
         self.graph.add_node(
             "input",

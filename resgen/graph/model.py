@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resgen.graph.shapes import Shape
-from resgen.spec.schema import BlockDef
+from resgen.spec.schema import BlockDef, InitSettings
 from resgen.spec.yaml_source import Path as KeyPath
 
 
@@ -80,3 +80,4 @@ class Network:
     output: Shape = ()
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
     description: str = ""  # the spec's, for the class docstring
+    init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`

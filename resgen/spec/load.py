@@ -111,6 +111,8 @@ def source_of(spec: Spec) -> Source:
 def spec_hash(spec: Spec) -> str:
     """A short, stable hash of the validated spec's network (its `train:` settings aside)."""
     network = spec.model_dump(mode="json", by_alias=True, exclude={"train"})
+    if network["init"] is None:  # a spec without `init:` hashes as before the key existed
+        del network["init"]
     canonical = json.dumps(network, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

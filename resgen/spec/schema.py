@@ -494,6 +494,21 @@ class TrainSettings(StrictModel):
     threads: StrictInt | None = Field(None, ge=1, le=1024)
 
 
+class InitSettings(StrictModel):
+    """How the emitted network initialises its weights (docs/spec.md, `init`)."""
+
+    conv: Literal[
+        "kaiming_normal_fan_out", "kaiming_normal_fan_in", "xavier_uniform", "default"
+    ] = Field(
+        "kaiming_normal_fan_out",
+        description="convolution weights, with the gain of the activation in use; "
+        "'default': PyTorch's own",
+    )
+    linear_bias: Literal["default", "zeros"] = Field(
+        "default", description="linear layers' bias: PyTorch's own, or zeros (DenseNet)"
+    )
+
+
 class Spec(StrictModel):
     """A residual network."""
 
@@ -512,6 +527,9 @@ class Spec(StrictModel):
     stages: list[Stage] = Field(min_length=1)
     head: list[Layer] = []
     train: TrainSettings | None = Field(None, description="training settings (docs/training.md)")
+    init: InitSettings | None = Field(
+        None, description="weight initialisation (kaiming_normal_fan_out for convolutions)"
+    )
 
     _source: Any = PrivateAttr(None)
 
