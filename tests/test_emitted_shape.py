@@ -6,6 +6,7 @@ import ast
 import json
 import tokenize
 from io import StringIO
+from itertools import pairwise
 
 import pytest
 import torch
@@ -138,3 +139,30 @@ def test_zero_biases_skip_linears_without_one() -> None:
         resgen.generate_code(spec)
     )
     assert torch.count_nonzero(resgen.build_model(spec).fc.bias) == 0
+
+
+def _stage_items(source: str) -> dict[str, list[str]]:
+    """Each `self.layerN = nn.Sequential(...)` stage's items, as source."""
+    stages = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            target, call = ast.unparse(node.targets[0]), node.value
+            if target.startswith("self.layer") and ast.unparse(call.func) == "nn.Sequential":
+                stages[target] = [ast.unparse(arg) for arg in call.args]
+    return stages
+
+
+def test_every_stage_is_written_the_same_way() -> None:
+    stages = _stage_items(resgen.generate_code(SPECS / "resnet50.yaml"))
+    assert stages["self.layer1"] == [
+        "Bottleneck(64, 64, downsample=projection(64, 256))",
+        "*[Bottleneck(256, 64) for _ in range(2)]",
+    ]
+    assert stages["self.layer2"][1] == "*[Bottleneck(512, 128) for _ in range(3)]"
+    assert len({len(items) for items in stages.values()}) == 1  # first block, then the rest
+
+
+def test_no_stage_lists_the_same_block_twice_in_a_row() -> None:
+    for name in ("resnet18", "resnet50", "cifar10/resnet56_a", "cifar10/wrn_28_10"):
+        for stage, items in _stage_items(resgen.generate_code(SPECS / f"{name}.yaml")).items():
+            assert all(a != b for a, b in pairwise(items)), (name, stage)

@@ -380,7 +380,11 @@ def _container(entries: list[tuple[str, str]]) -> str:
 
 
 def _stage_expr(names: list[str], calls: list[str]) -> str:
-    """A stage as a container; runs of equal unnamed blocks become comprehensions."""
+    """A stage as a container: each block once, equal neighbours once with their count.
+
+    Unnamed blocks that repeat (two or more equal calls in a row) become one
+    `*[Block(...) for _ in range(count)]`, so every stage is written the same way.
+    """
     if not all(name.isdigit() for name in names):
         return _container(list(zip(names, calls, strict=True)))
     items, index = [], 0
@@ -388,7 +392,7 @@ def _stage_expr(names: list[str], calls: list[str]) -> str:
         run = 1
         while index + run < len(calls) and calls[index + run] == calls[index]:
             run += 1
-        if run >= 3:
+        if run >= 2:
             items.append(f"*[{calls[index]} for _ in range({run})]")
         else:
             items.extend(calls[index : index + run])
