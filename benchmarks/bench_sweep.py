@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="workers (default: one per core)")
     args = parser.parse_args()
 
-    from resgen.variants.build import Options
+    from resgen.pipeline import BuildOptions
     from resgen.variants.run import available_cores, run_sweep
     from resgen.variants.sweep import load_sweep
 
@@ -66,9 +66,9 @@ def main() -> None:
         jobs = ["-j", str(args.jobs)] if args.jobs else []
         parallel = best(args.repeat, cli(*jobs))
         single = best(args.repeat, cli("-j", "1"))
-        results = run_sweep(sweep, Options(), jobs=1)  # warm caches: compare steady states
+        results = run_sweep(sweep, BuildOptions(), jobs=1)  # warm caches: compare steady states
         assert all(result.ok for result in results)
-        reference = best(args.repeat, lambda: run_sweep(sweep, Options(), jobs=1))
+        reference = best(args.repeat, lambda: run_sweep(sweep, BuildOptions(), jobs=1))
 
     workers = args.jobs or available_cores()
     print(f"100-variant sweep, best of {args.repeat}, {available_cores()} cores available")

@@ -11,14 +11,32 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from resgen.api import build_graph, build_model, generate_code, load_spec
+    from resgen.api import (
+        BuildOptions,
+        BuildResult,
+        build,
+        build_graph,
+        build_model,
+        generate_code,
+        load_spec,
+    )
     from resgen.errors import SpecError
 
-__all__ = ["SpecError", "__version__", "build_graph", "build_model", "generate_code", "load_spec"]
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "SpecError",
+    "__version__",
+    "build",
+    "build_graph",
+    "build_model",
+    "generate_code",
+    "load_spec",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"build_graph", "build_model", "generate_code", "load_spec"}:
+    if name in __all__ and name not in {"SpecError", "__version__"}:
         from resgen import api
 
         return getattr(api, name)

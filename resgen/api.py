@@ -1,35 +1,39 @@
-"""The Python API: load, check, generate and build, each from a path, text or Spec."""
+"""The Python API: load, check, generate and build, each from a path, text or Spec.
+
+Each goes through `resgen.pipeline`, as `resgen build` does.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resgen.graph import build_graph
+from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build
+from resgen.pipeline import checked_graph as build_graph
 from resgen.spec.load import load_spec
-from resgen.spec.schema import Spec
 
 if TYPE_CHECKING:
     from torch import nn
 
-SpecLike = Spec | str | Path
 
-
-def generate_code(spec: SpecLike) -> str:
+def generate_code(spec: SpecInput) -> str:
     """The standalone PyTorch source for `spec` (what `resgen build` writes)."""
-    from resgen.codegen.emit import generate
-
-    graph = build_graph(spec)
-    return generate(graph.graph["network"], graph.graph["params"])
+    return build(spec).code
 
 
-def build_model(spec: SpecLike) -> nn.Module:
+def build_model(spec: SpecInput) -> nn.Module:
     """An instance of the module, built by executing the very source `build` emits."""
     from resgen.codegen.execute import module_from_source
 
-    loaded = load_spec(spec)
-    module = module_from_source(generate_code(loaded), loaded.name)
-    return module.build()
+    built = build(spec)
+    return module_from_source(built.code, built.network.name).build()
 
 
-__all__ = ["build_graph", "build_model", "generate_code", "load_spec"]
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "build",
+    "build_graph",
+    "build_model",
+    "generate_code",
+    "load_spec",
+]

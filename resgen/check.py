@@ -18,11 +18,22 @@ class CheckResult:
     expected_shape: tuple[int, ...]
     module_params: int
     analytic_params: int
+    raised: str = ""  # the exception the module raised, if it did
 
     @property
     def ok(self) -> bool:
+        return not self.failure
+
+    @property
+    def failure(self) -> str:
+        """What the check found wrong, in one message; empty when the module matches."""
+        if self.raised:
+            return f"check failed: the module raised {self.raised}"
+        if (self.output_shape, self.module_params) == (self.expected_shape, self.analytic_params):
+            return ""
         return (
-            self.output_shape == self.expected_shape and self.module_params == self.analytic_params
+            f"check failed: output {self.output_shape} (expected {self.expected_shape}), "
+            f"{self.module_params:,} parameters in the module vs {self.analytic_params:,} counted"
         )
 
 
@@ -60,7 +71,10 @@ def gib(size: int) -> str:
 
 
 def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
-    """Run the emitted `source` on a zero input of the spec's shape (eval mode)."""
+    """Run the emitted `source` on a zero input of the spec's shape (eval mode).
+
+    A module that raises is a failed check (`raised`), not an exception.
+    """
     ensure_instantiable(graph)
     import warnings
 
@@ -71,12 +85,12 @@ def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
     from resgen.codegen.execute import module_from_source
 
     network = graph.graph["network"]
-    module = module_from_source(source, network.name).build().eval()
-    with torch.no_grad():
-        output = module(torch.zeros(1, *network.input))
-    return CheckResult(
-        output_shape=tuple(output.shape[1:]),
-        expected_shape=tuple(network.output),
-        module_params=sum(p.numel() for p in module.parameters()),
-        analytic_params=graph.graph["params"],
-    )
+    expected, analytic = tuple(network.output), graph.graph["params"]
+    try:
+        module = module_from_source(source, network.name).build().eval()
+        with torch.no_grad():
+            output = module(torch.zeros(1, *network.input))
+    except Exception as exc:  # the module's failure is the check's finding
+        return CheckResult((), expected, 0, analytic, raised=f"{type(exc).__name__}: {exc}")
+    params = sum(p.numel() for p in module.parameters())
+    return CheckResult(tuple(output.shape[1:]), expected, params, analytic)

@@ -202,11 +202,10 @@ def write(files: dict[Path, str | bytes]) -> None:
 
 def checked_graph(spec: Path, sets: list[str] | None) -> nx.DiGraph:
     """The checked graph of `spec` with `--set` edits; a spec error exits with code 2."""
-    from resgen.graph import build_graph
-    from resgen.variants.overrides import load_overridden
+    from resgen.pipeline import checked_graph as checked
 
     try:
-        return build_graph(load_overridden(spec, sets or []))
+        return checked(spec, sets or [])
     except SpecError as error:
         fail(error)
 
@@ -251,49 +250,38 @@ def build(
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.table import human
-    from resgen.codegen.emit import generate
-    from resgen.render import RenderError, diagram_files, parse_formats
+    from resgen.pipeline import BuildOptions
+    from resgen.pipeline import build as build_spec
+    from resgen.render import RenderError, parse_formats
 
     try:
-        formats = parse_formats(diagram) if diagram is not None else []
+        formats = tuple(parse_formats(diagram)) if diagram is not None else ()
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--diagram") from None
-    graph = checked_graph(spec, sets)
-    network = graph.graph["network"]
-    source = generate(network, graph.graph["params"])
-    if check:
-        from resgen.check import check_source
-
-        try:
-            result = check_source(source, graph)
-        except SpecError as error:
-            fail(error)
-        if not result.ok:
-            typer.echo(
-                f"error: check failed for {spec}: output {result.output_shape} "
-                f"(expected {result.expected_shape}), {result.module_params:,} parameters "
-                f"in the module vs {result.analytic_params:,} counted",
-                err=True,
-            )
-            raise typer.Exit(1)
-    target = out / f"{network.name}.py"
-    files: dict[Path, str | bytes] = {target: source}
     try:
-        files.update(diagram_files(graph, out / network.name, formats))
+        built = build_spec(spec, BuildOptions(check, formats, tuple(sets or ())))
+    except SpecError as error:
+        fail(error)
     except RenderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    if built.check and not built.check.ok:
+        typer.echo(f"error: {spec}: {built.check.failure}", err=True)
+        raise typer.Exit(1)
+    target = out / f"{built.network.name}.py"
+    files: dict[Path, str | bytes] = {target: built.code}
+    files.update({out / name: content for name, content in built.diagrams.items()})
     write(files)
     typer.echo(
-        f"wrote {target} ({network.class_name}: {graph.graph['params']:,} parameters, "
-        f"{human(graph.graph['macs'], 'MACs')})"
+        f"wrote {target} ({built.network.class_name}: {built.params:,} parameters, "
+        f"{human(built.macs, 'MACs')})"
     )
     for path in list(files)[1:]:
         typer.echo(f"wrote {path}")
-    if check:
+    if built.check:
         typer.echo(
-            f"check ok: output {'×'.join(map(str, result.output_shape))}, "
-            f"{result.module_params:,} parameters in the module = analytic count"
+            f"check ok: output {'×'.join(map(str, built.check.output_shape))}, "
+            f"{built.check.module_params:,} parameters in the module = analytic count"
         )
 
 
@@ -303,13 +291,12 @@ def validate(
 ) -> None:
     """Check one or many specs; one line per spec. Exit 2 if any is invalid."""
     from resgen.analysis.table import human
-    from resgen.graph import build_graph
-    from resgen.variants.overrides import load_overridden
+    from resgen.pipeline import checked_graph as checked
 
     failed = 0
     for spec in specs:
         try:
-            graph = build_graph(load_overridden(spec, sets or []))
+            graph = checked(spec, sets or [])
         except SpecError as error:
             failed += 1
             message = str(error).replace("\n", "\n    ")
@@ -500,7 +487,7 @@ def sweep(
     results.json, results.md and curves.png. Exit 1 if any variant failed to build
     or any run diverged (the others are still written), 2 if the sweep file is wrong.
     """
-    from resgen.variants.build import Options
+    from resgen.pipeline import BuildOptions
     from resgen.variants.command import diagram_formats, sweep_command
 
     flags = training_flags(
@@ -534,7 +521,7 @@ def sweep(
 
     try:
         formats = diagram_formats(diagram) if diagram is not None else ()
-        options = Options(check=check, diagrams=formats)
+        options = BuildOptions(check=check, diagrams=formats)
         code = sweep_command(
             sweep_file, out, fmt.value, options=options, plot=plot, jobs=jobs, sets=sets or []
         )

@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from resgen.codegen.emit import generate
 from resgen.errors import SpecError
 from resgen.graph import build_graph
-from resgen.variants.build import Options, build_variant
+from resgen.pipeline import BuildOptions
+from resgen.variants.build import build_variant
 from resgen.variants.sweep import load_sweep
 from tests.conftest import SPECS, zoo_specs
 from tests.fuzz_mutations import mutate
@@ -115,7 +116,7 @@ def check_sweep(text: str) -> None:
             assert_located(error, text)
             return
         for variant in sweep.variants[:2]:
-            result = build_variant(sweep.base, variant, Options())
+            result = build_variant(sweep.base, variant, BuildOptions())
             if result.error:
                 assert_located(SpecError(result.error), text)
             else:

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 import resgen
+from resgen.pipeline import load
 from resgen.spec.schema import Spec
-from resgen.variants.overrides import load_overridden
 from tests.gpu_ready_helpers import (
     CIFAR_REPRESENTATIVE,
     REPRESENTATIVE,
@@ -32,7 +32,7 @@ def traced_spec(name: str) -> Spec:
     of the spec is still there.
     """
     overrides = ["params.n=2"] if name in CIFAR_REPRESENTATIVE else []
-    return load_overridden(spec_path(name), overrides)
+    return load(spec_path(name), overrides)
 
 
 def train_step_grads(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:

@@ -14,8 +14,8 @@ import pytest
 
 from resgen.errors import SpecError
 from resgen.graph import build_graph, expand
+from resgen.pipeline import load
 from resgen.spec.load import load_spec
-from resgen.variants.overrides import load_overridden
 from resgen.variants.sweep import MAX_VARIANTS, load_sweep
 from tests.conftest import SPECS
 from tests.test_variants_sweep import sweep_file
@@ -107,9 +107,9 @@ def test_a_sweep_at_the_limit_is_listed(tmp_path: Path) -> None:
 def test_an_override_path_deeper_than_a_spec_may_nest_is_refused() -> None:
     deep = "defaults.args." + "a." * 20_000 + "b=1"  # built, it would overflow the stack
     with pytest.raises(SpecError) as caught:
-        load_overridden(SPECS / "cifar10" / "resnet20_a.yaml", [deep])
+        load(SPECS / "cifar10" / "resnet20_a.yaml", [deep])
     message = str(caught.value)
     assert message.startswith("--set defaults.args.a.a.")
     assert "is deeper than a spec may nest (48 levels)" in message
     assert len(message) < 300  # the argument is shortened
-    load_overridden(SPECS / "cifar10" / "resnet20_a.yaml", ["defaults.zero_init=true"])
+    load(SPECS / "cifar10" / "resnet20_a.yaml", ["defaults.zero_init=true"])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from resgen.errors import SpecError
-from resgen.graph import build_graph
-from resgen.variants.overrides import load_overridden, parse_path, parse_set
+from resgen.pipeline import checked_graph, load
+from resgen.variants.overrides import parse_path, parse_set
 from tests.conftest import SPECS
 
 RESNET20 = SPECS / "cifar10" / "resnet20_a.yaml"
@@ -21,12 +21,12 @@ def resgen(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def params(*sets: str, spec: Path = RESNET20) -> int:
-    return build_graph(load_overridden(spec, sets)).graph["params"]
+    return checked_graph(spec, sets).graph["params"]
 
 
 def error(*sets: str, spec: Path = RESNET20) -> str:
     with pytest.raises(SpecError) as caught:
-        build_graph(load_overridden(spec, sets))
+        checked_graph(spec, sets)
     return str(caught.value)
 
 
@@ -78,7 +78,7 @@ def test_overrides_change_the_network() -> None:
 
 def test_override_can_add_keys_and_sections() -> None:
     sets = ["params.k=10", "head[2].linear.out=k"]
-    graph = build_graph(load_overridden(SPECS / "resnet18.yaml", sets))
+    graph = checked_graph(SPECS / "resnet18.yaml", sets)
     assert graph.graph["network"].output == (10,)
     assert graph.graph["params"] == 11_689_512 - 990 * 512 - 990
 
@@ -123,7 +123,7 @@ def test_errors_outside_overrides_keep_the_spec_position() -> None:
 def test_no_overrides_is_plain_loading() -> None:
     from resgen.spec.load import load_spec, spec_hash
 
-    assert spec_hash(load_overridden(RESNET20, [])) == spec_hash(load_spec(RESNET20))
+    assert spec_hash(load(RESNET20, [])) == spec_hash(load_spec(RESNET20))
 
 
 def test_cli_build_set(tmp_path: Path) -> None:

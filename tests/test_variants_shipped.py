@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from resgen.variants.build import Options
+from resgen.pipeline import BuildOptions
 from resgen.variants.run import run_sweep
 from resgen.variants.sweep import load_sweep
 from tests.conftest import SPECS
@@ -64,7 +64,7 @@ def test_cifar_depth_files(cifar_depth: tuple[dict, Path]) -> None:
 
 
 def test_shortcut_options() -> None:
-    results = run_sweep(load_sweep(SWEEPS / "shortcut_options.yaml"), Options(), jobs=1)
+    results = run_sweep(load_sweep(SWEEPS / "shortcut_options.yaml"), BuildOptions(), jobs=1)
     by_option = {r.values["shortcut"]: r for r in results}
     assert [r.name for r in results] == ["resnet34_A", "resnet34_B", "resnet34_C"]
     assert all(r.ok and r.depth == 34 for r in results)
@@ -93,7 +93,9 @@ WRN = {"wrn_16_4": 2.7, "wrn_16_8": 11.0, "wrn_22_8": 17.2, "wrn_28_10": 36.5, "
 def test_width_depth() -> None:
     from resgen.graph import build_graph
 
-    results = {r.name: r for r in run_sweep(load_sweep(SWEEPS / "width_depth.yaml"), Options())}
+    results = {
+        r.name: r for r in run_sweep(load_sweep(SWEEPS / "width_depth.yaml"), BuildOptions())
+    }
     assert len(results) == 20 and all(r.ok for r in results.values())
     for name, millions in WRN.items():
         assert round(results[name].params / 1e6, 1) == millions, name

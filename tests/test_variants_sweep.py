@@ -9,9 +9,10 @@ import pytest
 
 from resgen.errors import SpecError
 from resgen.graph import build_graph
+from resgen.pipeline import BuildOptions
 from resgen.spec.yaml_source import format_path
 from resgen.variants import run
-from resgen.variants.build import Options, build_variant
+from resgen.variants.build import build_variant
 from resgen.variants.command import sweep_command
 from resgen.variants.run import run_sweep
 from resgen.variants.sweep import Sweep, load_sweep
@@ -76,7 +77,7 @@ def test_zip_lists_must_have_one_length(tmp_path: Path) -> None:
 def test_any_spec_path_can_be_an_axis(tmp_path: Path) -> None:
     sweep = load(tmp_path, "grid:\n  stages[1].blocks: [1, n * 2]\n")
     assert [axis.label for axis in sweep.axes] == ["blocks"]
-    results = run_sweep(sweep, Options(), jobs=1)
+    results = run_sweep(sweep, BuildOptions(), jobs=1)
     assert [r.name for r in results] == ["cifar_resnet20_a_1", "cifar_resnet20_a_n_2"]
     base = build_graph(RESNET20).graph["params"]
     one_block = 2 * (32 * 32 * 9 + 2 * 32)  # a basic block of width 32
@@ -98,7 +99,7 @@ def test_names_from_templates(tmp_path: Path) -> None:
           defaults.shortcut: [A, B]
           params.n: [3, 5]
         """
-    results = run_sweep(load(tmp_path, body), Options(), jobs=1)
+    results = run_sweep(load(tmp_path, body), BuildOptions(), jobs=1)
     assert [r.name for r in results] == [
         "r20_A_3_1_cifar_resnet20_a",
         "r32_A_5_2_cifar_resnet20_a",
@@ -109,7 +110,7 @@ def test_names_from_templates(tmp_path: Path) -> None:
 
 
 def test_default_name_and_class(tmp_path: Path) -> None:
-    result = run_sweep(load(tmp_path, "grid:\n  params.n: [5]\n"), Options(), jobs=1)[0]
+    result = run_sweep(load(tmp_path, "grid:\n  params.n: [5]\n"), BuildOptions(), jobs=1)[0]
     assert result.name == "cifar_resnet20_a_5"
     # the base's class_name (CifarResNet20A) would mislabel the variant: it is dropped
     assert "class CifarResnet20A5(nn.Module):" in result.code
@@ -127,7 +128,7 @@ def test_a_name_axis_gives_each_value_its_template(tmp_path: Path) -> None:
         """
     sweep = load(tmp_path, body)
     assert sweep.labels == ["block", "shortcut", "n"]
-    results = run_sweep(sweep, Options(), jobs=1)
+    results = run_sweep(sweep, BuildOptions(), jobs=1)
     assert results[0].name == "plain20"
     # b is not an option; a variant that fails before its depth is known shows `?`
     assert results[1].name == "resnet?_b"
@@ -203,7 +204,7 @@ def test_inline_base_errors_point_into_the_sweep_file(tmp_path: Path) -> None:
     path = tmp_path / "inline.yaml"
     path.write_text(f"resgen: 1\nsweep: s\ngrid:\n  params.n: [1, 2]\nbase:\n  {spec}\n")
     sweep = load_sweep(path)
-    assert [r.params for r in run_sweep(sweep, Options(), jobs=1)] == [75_290, 172_506]
+    assert [r.params for r in run_sweep(sweep, BuildOptions(), jobs=1)] == [75_290, 172_506]
     broken = path.read_text().replace("kernel: 3}", "kernel: 3, strid: 2}", 1)
     path.write_text(broken)
     with pytest.raises(SpecError) as caught:  # the base's mistake, not each variant's
@@ -215,7 +216,7 @@ def test_inline_base_errors_point_into_the_sweep_file(tmp_path: Path) -> None:
 
 def test_variant_errors_point_at_the_sweep_value(tmp_path: Path) -> None:
     body = "grid:\n  defaults.shortcut: [A, Q]\n"
-    results = run_sweep(load(tmp_path, body), Options(), jobs=1)
+    results = run_sweep(load(tmp_path, body), BuildOptions(), jobs=1)
     assert results[0].ok
     assert results[1].name == "cifar_resnet20_a_Q"
     assert results[1].error.startswith(
@@ -233,7 +234,7 @@ def test_partial_failure_writes_the_others_and_exits_1(
           stages[2].width: [64, 8]
         """
     out = tmp_path / "out"
-    code = sweep_command(sweep_file(tmp_path, body), out, "csv", options=Options(), jobs=1)
+    code = sweep_command(sweep_file(tmp_path, body), out, "csv", options=BuildOptions(), jobs=1)
     captured = capsys.readouterr()
     assert code == 1
     assert sorted(p.name for p in out.iterdir()) == [
@@ -256,13 +257,13 @@ def test_resolved_spec_rebuilds_the_same_module(tmp_path: Path) -> None:
 
     body = 'name: "r{depth}_{shortcut}"\ngrid:\n  defaults.shortcut: [B]\n  params.n: [5]\n'
     sweep = load(tmp_path, body)
-    result = build_variant(sweep.base, sweep.variants[0], Options(), "a test")
+    result = build_variant(sweep.base, sweep.variants[0], BuildOptions(), "a test")
     assert result.name == "r32_B" and result.params == 466_906  # REFERENCE.md, ResNet-32 B
     resolved = tmp_path / "r32_B.yaml"
     resolved.write_text(result.spec)
     assert generate_code(resolved) == result.code
     assert result.spec.startswith("# r32_B: variant 1 of a test\n# shortcut=B, n=5\n")
-    again = build_variant(load(tmp_path, body).base, sweep.variants[0], Options(), "a test")
+    again = build_variant(load(tmp_path, body).base, sweep.variants[0], BuildOptions(), "a test")
     assert (again.spec, again.code) == (result.spec, result.code)
 
 
@@ -274,15 +275,17 @@ def test_processes_give_the_same_results_in_order(
         'name: "r{depth}_{shortcut}"\ngrid:\n  defaults.shortcut: [A, B, Q]\n  params.n: [1, 2]\n'
     )
     sweep = load(tmp_path, body)
-    parallel = run_sweep(sweep, Options(), jobs=2)
-    serial = run_sweep(sweep, Options(), jobs=1)
+    parallel = run_sweep(sweep, BuildOptions(), jobs=2)
+    serial = run_sweep(sweep, BuildOptions(), jobs=1)
     assert parallel == serial
     assert [r.name for r in parallel][:4] == ["r8_A", "r14_A", "r8_B", "r14_B"]
     assert [r.ok for r in parallel] == [True] * 4 + [False] * 2
 
 
 def test_check_runs_each_module(tmp_path: Path) -> None:
-    results = run_sweep(load(tmp_path, "grid:\n  params.n: [1]\n"), Options(check=True), jobs=1)
+    results = run_sweep(
+        load(tmp_path, "grid:\n  params.n: [1]\n"), BuildOptions(check=True), jobs=1
+    )
     assert results[0].ok, results[0].error
 
 
@@ -291,7 +294,7 @@ def test_diagrams_are_written_with_the_variant(tmp_path: Path) -> None:
     from resgen.variants.compare import Comparison
 
     sweep = load(tmp_path, 'name: "r{n}"\ngrid:\n  params.n: [1]\n')
-    results = run_sweep(sweep, Options(diagrams=diagram_formats("dot,html")), jobs=1)
+    results = run_sweep(sweep, BuildOptions(diagrams=diagram_formats("dot,html")), jobs=1)
     assert list(results[0].diagrams) == ["r1.dot", "r1.html"]
     assert results[0].diagrams["r1.dot"].startswith(b"digraph")
     files = sweep_files(sweep, Comparison(sweep.name, sweep.labels, results), tmp_path / "out")
@@ -302,9 +305,9 @@ def test_diagrams_are_written_with_the_variant(tmp_path: Path) -> None:
 
 def test_command_line_sets_apply_to_every_variant(tmp_path: Path) -> None:
     body = 'name: "r{depth}_{shortcut}"\ngrid:\n  defaults.shortcut: [A, B]\n  params.n: [5]\n'
-    plain = run_sweep(load(tmp_path, body), Options(), jobs=1)
+    plain = run_sweep(load(tmp_path, body), BuildOptions(), jobs=1)
     edited = run_sweep(
-        load_sweep(sweep_file(tmp_path, body), ["head[2].linear.out=100"]), Options(), jobs=1
+        load_sweep(sweep_file(tmp_path, body), ["head[2].linear.out=100"]), BuildOptions(), jobs=1
     )
     assert [r.name for r in edited] == ["r32_A", "r32_B"]
     for before, after in zip(plain, edited, strict=True):
@@ -323,7 +326,7 @@ def test_command_line_set_of_a_path_the_sweep_writes_is_refused(tmp_path: Path) 
 
 def test_a_bad_command_line_value_fails_each_variant_at_the_argument(tmp_path: Path) -> None:
     sweep = load_sweep(sweep_file(tmp_path, "grid:\n  params.n: [1, 2]\n"), ["stages[0].width=abc"])
-    results = run_sweep(sweep, Options(), jobs=1)
+    results = run_sweep(sweep, BuildOptions(), jobs=1)
     assert not any(r.ok for r in results)
     expected = "--set stages[0].width=abc: cannot evaluate 'abc'"
     assert all(r.error.startswith(expected) for r in results)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from resgen.errors import SpecError
+from resgen.pipeline import BuildOptions, build
 from resgen.spec.load import read_source, validate
 from resgen.spec.schema import Spec
 from resgen.spec.yaml_source import Path as KeyPath
@@ -75,9 +76,6 @@ def plan_single(
     resume: bool = False,
 ) -> Planned:
     """The run of `resgen train SPEC`; SpecError (exit 2) for any mistake, before training."""
-    from resgen.codegen.emit import generate
-    from resgen.graph import build_graph
-
     source = read_source(spec)
     edits = [parse_set(argument) for argument in sets] + flag_overrides(flags)
     first = overridden(source, edits)
@@ -85,17 +83,15 @@ def plan_single(
     data = load_data(*data_of(first))
     edits += data_overrides(first.data, data)
     final = overridden(source, edits)
-    checked = validate(final)
-    graph = build_graph(checked)
-    totals = graph.graph
+    built = build(final)
     request = RunRequest(
-        name=checked.name,
-        code=generate(totals["network"], totals["params"]),
+        name=built.spec.name,
+        code=built.code,
         spec=final.data,
-        config=config_of(checked, final),
+        config=config_of(built.spec, final),
         out=out,
-        params=totals["params"],
-        macs=totals["macs"],
+        params=built.params,
+        macs=built.macs,
         resume=resume,
     )
     return Planned(request, data)
@@ -125,7 +121,6 @@ def plan_sweep(
     jobs: int | None = None,
 ) -> SweepPlan:
     """Build every variant (data-shaped) and plan one run per variant and seed."""
-    from resgen.variants.build import Options
     from resgen.variants.run import run_sweep
     from resgen.variants.sweep import load_sweep
 
@@ -135,7 +130,7 @@ def plan_sweep(
     data = load_data(*data_of(probe))
     given = [*sets, *data_overrides(first.base.data, data)]
     sweep = load_sweep(path, given, last)
-    results = run_sweep(sweep, Options(), jobs=jobs)
+    results = run_sweep(sweep, BuildOptions(), jobs=jobs)
     runs = []
     for variant, result in zip(sweep.variants, results, strict=True):
         if not result.ok:

@@ -8,31 +8,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from resgen import __version__
 from resgen.analysis.counts import weighted_depth
 from resgen.errors import SpecError
-from resgen.spec.load import validate
+from resgen.pipeline import BuildOptions, build, checked_graph
 from resgen.spec.yaml_source import Source
 from resgen.variants.overrides import OverriddenSource, Override, overridden
 from resgen.variants.sweep import NAME_PATH, Variant
 
-if TYPE_CHECKING:
-    import networkx as nx
-
 JOIN_OPS = frozenset({"add", "concat", "gate"})
 PROBE_NAME = "variant"  # a placeholder name while the real one waits for `{depth}`
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-@dataclass(frozen=True)
-class Options:
-    check: bool = False  # instantiate the module and run a forward pass
-    diagrams: tuple[str, ...] = ()  # diagram formats (svg, png, pdf, dot, html)
 
 
 @dataclass
@@ -57,44 +47,40 @@ class Result:
         return not self.error
 
 
-def resolve(base: Source, variant: Variant) -> tuple[str, OverriddenSource, nx.DiGraph]:
-    """The variant's name, resolved source and checked graph; SpecError if it fails."""
-    from resgen.graph import build_graph
-
+def resolve(base: Source, variant: Variant) -> tuple[str, OverriddenSource]:
+    """The variant's name and resolved source; SpecError if naming it needs a build that fails."""
     fields = dict(variant.fields)
     if variant.template.needs_build:
         probe = overridden(base, [*variant.overrides, _name(PROBE_NAME, variant)])
-        fields["depth"] = weighted_depth(build_graph(validate(probe)))
+        fields["depth"] = weighted_depth(checked_graph(probe))
     name = variant.template.render(fields)
-    source = overridden(base, [*variant.overrides, _name(name, variant)])
-    return name, source, build_graph(validate(source))
+    return name, overridden(base, [*variant.overrides, _name(name, variant)])
 
 
 def _name(name: str, variant: Variant) -> Override:
     return Override(NAME_PATH, name, variant.template.origin)
 
 
-def build_variant(base: Source, variant: Variant, options: Options, about: str = "") -> Result:
+def build_variant(base: Source, variant: Variant, options: BuildOptions, about: str = "") -> Result:
     """Build `variant` of `base`; `about` names the sweep in the resolved spec's header."""
-    from resgen.codegen.emit import generate
+    from resgen.render import RenderError
 
     result = Result(variant.index, variant.template.render(variant.fields), variant.values)
     try:
-        result.name, source, graph = resolve(base, variant)
+        result.name, source = resolve(base, variant)
+        built = build(source, options)
     except SpecError as error:
         result.error = str(error)
         return result
-    totals = graph.graph
-    result.depth = weighted_depth(graph)
-    result.params, result.macs = totals["params"], totals["macs"]
-    result.activations = totals["activations"]
-    result.joins = sum(data["op"] in JOIN_OPS for _, data in graph.nodes(data=True))
+    except RenderError as exc:
+        result.error = f"diagram failed: {exc}"
+        return result
+    result.depth = weighted_depth(built.graph)
+    result.params, result.macs, result.activations = built.params, built.macs, built.activations
+    result.joins = sum(data["op"] in JOIN_OPS for _, data in built.graph.nodes(data=True))
     result.spec = resolved_yaml(source.data, result.name, variant, about)
-    result.code = generate(totals["network"], totals["params"])
-    if options.check:
-        result.error = _check(result.code, graph)
-    if options.diagrams and result.ok:
-        result.error = _draw(result, graph, options.diagrams)
+    result.code, result.diagrams = built.code, built.diagrams
+    result.error = built.check.failure if built.check else ""
     return result
 
 
@@ -120,33 +106,3 @@ def resolved_yaml(data: Any, name: str, variant: Variant, about: str) -> str:
 def show_value(value: Any) -> str:
     """An axis value in a header, table cell or CSV field: strings bare, others as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
-
-
-def _check(code: str, graph: nx.DiGraph) -> str:
-    """Run the module (`--check`); the problem as text, or nothing."""
-    from resgen.check import check_source
-
-    try:
-        result = check_source(code, graph)
-    except SpecError as error:
-        return str(error)
-    except Exception as exc:  # a module that fails to run is this variant's failure
-        return f"check failed: the module raised {type(exc).__name__}: {exc}"
-    if result.ok:
-        return ""
-    return (
-        f"check failed: output {result.output_shape} (expected {result.expected_shape}), "
-        f"{result.module_params:,} parameters in the module vs {result.analytic_params:,} counted"
-    )
-
-
-def _draw(result: Result, graph: nx.DiGraph, formats: tuple[str, ...]) -> str:
-    """Render the diagrams into `result`; the problem as text, or nothing."""
-    from resgen.render import RenderError, diagram_files
-
-    try:
-        files = diagram_files(graph, Path(result.name), list(formats))
-        result.diagrams = {path.name: content for path, content in files.items()}
-    except RenderError as exc:
-        return f"diagram failed: {exc}"
-    return ""

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from resgen.errors import SpecError
 from resgen.outputs import check_targets, write_all
-from resgen.variants.build import Options, Result
+from resgen.pipeline import BuildOptions
+from resgen.variants.build import Result
 from resgen.variants.compare import Comparison, print_table, render, to_json
 from resgen.variants.plot import plot_png, require_matplotlib
 from resgen.variants.run import run_sweep
@@ -26,7 +27,7 @@ def sweep_command(
     out: Path | None,
     fmt: str = "table",
     *,
-    options: Options | None = None,
+    options: BuildOptions | None = None,
     plot: bool = False,
     jobs: int | None = None,
     sets: Sequence[str] = (),
@@ -35,7 +36,7 @@ def sweep_command(
 
     A mistake in the sweep file itself raises SpecError (exit 2, nothing built).
     """
-    options = options or Options()
+    options = options or BuildOptions()
     if plot:
         require_matplotlib()
     sweep = load_sweep(path, sets)

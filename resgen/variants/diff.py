@@ -19,7 +19,8 @@ from resgen.analysis.table import format_rows, human
 from resgen.errors import SpecError
 from resgen.graph.model import Op, Stage
 from resgen.graph.shapes import format_shape
-from resgen.spec.load import read_source, validate
+from resgen.pipeline import checked_graph
+from resgen.spec.load import read_source
 from resgen.spec.schema import suggest
 from resgen.variants.build import resolve
 
@@ -44,9 +45,7 @@ def load_network(ref: str) -> nx.DiGraph:
     source = read_source(path)
     if isinstance(source.data, dict) and "sweep" in source.data:
         raise SpecError(f"{ref} is a sweep: name one of its variants, as {ref}:VARIANT")
-    from resgen.graph import build_graph
-
-    return build_graph(validate(source))
+    return checked_graph(source)
 
 
 def _variant(file: str, name: str) -> nx.DiGraph:
@@ -56,11 +55,11 @@ def _variant(file: str, name: str) -> nx.DiGraph:
     seen = []
     for variant in sweep.candidates(name):
         try:
-            found, _, graph = resolve(sweep.base, variant)
+            found, source = resolve(sweep.base, variant)
+            if found == name:
+                return checked_graph(source)
         except SpecError:
             continue  # a variant that fails cannot be compared; another may match
-        if found == name:
-            return graph
         seen.append(found)
     names = seen or [v.template.render(v.fields) for v in sweep.variants]
     raise SpecError(f"sweep {sweep.name} ({file}) has no variant {name!r}{suggest(name, names)}")

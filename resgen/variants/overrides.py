@@ -11,12 +11,9 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from resgen.errors import Location, SpecError
-from resgen.spec.load import read_source, validate
-from resgen.spec.schema import Spec
 from resgen.spec.yaml_source import MAX_DEPTH, Source, format_path, read_yaml
 from resgen.spec.yaml_source import Path as KeyPath
 
@@ -160,9 +157,3 @@ def overridden(base: Source, overrides: Sequence[Override]) -> OverriddenSource:
         positions=base.positions,
         overrides=tuple(overrides),
     )
-
-
-def load_overridden(spec: str | Path, arguments: Sequence[str]) -> Spec:
-    """Load and validate `spec` with `--set` arguments applied (what the CLI calls)."""
-    overrides = [parse_set(argument) for argument in arguments]
-    return validate(overridden(read_source(spec), overrides))

@@ -11,15 +11,16 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from resgen.pipeline import BuildOptions
 from resgen.spec.yaml_source import Source
-from resgen.variants.build import Options, Result, build_variant
+from resgen.variants.build import Result, build_variant
 from resgen.variants.sweep import Sweep, Variant
 from resgen.variants.sweep_checks import refuse_duplicate_names
 
 PARALLEL_FROM = 32  # smaller sweeps build in-process: starting workers (~1 s) costs more
 _PRELOAD = ["resgen.variants.build", "resgen.graph.expand", "resgen.codegen.emit"]
 
-_worker: tuple[Source, Options, str] | None = None
+_worker: tuple[Source, BuildOptions, str] | None = None
 
 
 def available_cores() -> int:
@@ -30,7 +31,7 @@ def available_cores() -> int:
 
 
 def run_sweep(
-    sweep: Sweep, options: Options, *, jobs: int | None = None, progress: bool = False
+    sweep: Sweep, options: BuildOptions, *, jobs: int | None = None, progress: bool = False
 ) -> list[Result]:
     """Build every variant of `sweep`; `jobs=1` forces a single process."""
     about = f"sweep {sweep.name} ({sweep.file})"
@@ -62,7 +63,7 @@ def run_sweep(
     return results
 
 
-def _start(base: Source, options: Options, about: str) -> None:
+def _start(base: Source, options: BuildOptions, about: str) -> None:
     global _worker
     _worker = (base, options, about)
 
