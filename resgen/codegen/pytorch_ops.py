@@ -7,6 +7,8 @@ class, where every value is a literal, and block classes, where some are not.
 
 from __future__ import annotations
 
+from resgen.spec.names import HELPER_NAMES
+
 ACTIVATION_MODULES = {
     "relu": "nn.ReLU(inplace=True)",
     "silu": "nn.SiLU(inplace=True)",
@@ -19,7 +21,7 @@ ACTIVATION_MODULES = {
     "hardswish": "nn.Hardswish(inplace=True)",
 }
 FUNCTIONAL = {"flatten": "torch.flatten({x}, 1)"}
-HELPER_MODULES = {"se": "SqueezeExcite", "drop_path": "DropPath"}
+HELPER_MODULES = {op: HELPER_NAMES[op] for op in ("se", "drop_path")}  # ops written as helpers
 
 
 def _keywords(pairs: list[tuple[str, str, str | None]]) -> list[str]:

@@ -13,23 +13,35 @@ A spec's names reach the emitted code in three roles, each with its own rule:
   `self` or `downsample`, and not a value the expander defines for every block
   (`BLOCK_VARIABLES`), which the parameter would silently replace.
 
-`tests/test_names.py` scans the emitted code of the whole zoo and checks that
-every name it binds or reads is listed here, so these lists cannot drift from
-the templates.
+`tests/test_emitted_names.py` scans the emitted code of the whole zoo and checks
+that every name it binds or reads is listed here, and `tests/test_helper_names.py`
+that `HELPERS` is what the templates and the code generator define and include,
+so these lists cannot drift from the templates.
 """
 
 from __future__ import annotations
 
 import keyword
 
+# The helpers the emitted module defines when it needs them: the key the code
+# generator marks one used by (an op, a shortcut kind) -> the name it defines and
+# its template, `templates/helpers/<template>.py.j2`.
+HELPERS = {
+    "named_sequential": ("named_sequential", "named_sequential"),
+    "projection": ("projection", "projection"),
+    "avgdown": ("avg_down_projection", "avg_down"),
+    "zeropad": ("ZeroPadShortcut", "zero_pad"),
+    "se": ("SqueezeExcite", "squeeze_excite"),
+    "drop_path": ("DropPath", "drop_path"),
+}
+HELPER_NAMES = {key: name for key, (name, _) in HELPERS.items()}
 # The module's top level: imports, helpers, the build function, and the
 # builtins the emitted code calls (expression functions included; `ceil` and
 # `floor` are written `math.ceil`, `math.floor`).
 MODULE_NAMES = frozenset(
-    """torch nn F Tensor math build projection avg_down_projection named_sequential
-    ZeroPadShortcut SqueezeExcite DropPath super isinstance range float int bool str
-    object min max abs round""".split()
-)
+    """torch nn F Tensor math build super isinstance range float int bool str object
+    min max abs round""".split()
+) | frozenset(HELPER_NAMES.values())
 # A block class's `__init__` besides its own parameters.
 BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 # Locals, arguments and methods of the templates' functions and classes.

@@ -1,0 +1,42 @@
+"""The emitted module's helpers are listed once (`resgen.spec.names.HELPERS`, from
+which the names a spec may not take follow): the templates and the code generator
+agree with it."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from resgen.codegen.emit import HELPER_CLASSES, HELPER_FUNCTIONS, templates_dir
+from resgen.codegen.pytorch_ops import HELPER_MODULES
+from resgen.spec.names import HELPER_NAMES, HELPERS
+
+HELPER_TEMPLATES = templates_dir() / "helpers"
+
+
+def included_helpers() -> dict[str, str]:
+    """The (helper key, template) pairs that `model.py.j2` includes."""
+    model = (templates_dir() / "model.py.j2").read_text()
+    loop = re.search(r"\{% for helper, template in \[(.*?)\] %\}", model, re.DOTALL)
+    assert loop, "model.py.j2 no longer lists its helpers in one loop: update this test"
+    return dict(re.findall(r'\("(\w+)", "(\w+)"\)', loop[1]))
+
+
+def test_the_model_template_includes_every_helper_under_its_key() -> None:
+    assert included_helpers() == {key: template for key, (_, template) in HELPERS.items()}
+
+
+def test_each_helper_template_defines_its_name_and_nothing_else() -> None:
+    files = {path.name.removesuffix(".py.j2") for path in HELPER_TEMPLATES.glob("*.py.j2")}
+    assert files == {template for _, template in HELPERS.values()}
+    for name, template in HELPERS.values():
+        tree = ast.parse((HELPER_TEMPLATES / f"{template}.py.j2").read_text())
+        defined = [
+            node.name for node in tree.body if isinstance(node, ast.ClassDef | ast.FunctionDef)
+        ]
+        assert defined == [name], template
+
+
+def test_the_code_generator_writes_the_listed_names() -> None:
+    assert HELPER_CLASSES | HELPER_FUNCTIONS == HELPER_NAMES
+    assert HELPER_MODULES.items() <= HELPER_NAMES.items()
