@@ -166,3 +166,30 @@ def test_no_stage_lists_the_same_block_twice_in_a_row() -> None:
     for name in ("resnet18", "resnet50", "cifar10/resnet56_a", "cifar10/wrn_28_10"):
         for stage, items in _stage_items(resgen.generate_code(SPECS / f"{name}.yaml")).items():
             assert all(a != b for a, b in pairwise(items)), (name, stage)
+
+
+def _class(source: str, name: str) -> ast.ClassDef:
+    return next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == name)
+
+
+def test_the_bottleneck_names_its_expansion() -> None:
+    source = resgen.generate_code(SPECS / "resnet50.yaml")
+    bottleneck = _class(source, "Bottleneck")
+    assert ast.unparse(bottleneck.body[1]) == "expansion = 4"
+    calls = {
+        ast.unparse(node.targets[0]): ast.unparse(node.value)
+        for node in ast.walk(bottleneck)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+    }
+    assert (
+        calls["self.conv3"] == "nn.Conv2d(width, width * self.expansion, kernel_size=1, bias=False)"
+    )
+    assert calls["self.bn3"] == "nn.BatchNorm2d(width * self.expansion)"
+    assert "4" not in calls["self.conv3"] + calls["self.bn3"]
+    model = resgen.build_model(SPECS / "resnet50.yaml")
+    assert type(model.layer1[0]).expansion == 4
+
+
+def test_an_unused_expansion_is_not_written() -> None:
+    source = resgen.generate_code(SPECS / "resnet18.yaml")
+    assert "expansion" not in source

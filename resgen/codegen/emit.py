@@ -12,7 +12,7 @@ import ast
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -44,6 +44,8 @@ HELPER_FUNCTIONS = {
     "named_sequential": "named_sequential",
 }
 MATH_FUNCTIONS = {"ceil", "floor"}  # expression functions that are not builtins
+# block-type params written as class attributes, like torchvision's `Bottleneck.expansion`
+CLASS_ATTRIBUTES = ("expansion",)
 _SAFE_DOC = re.compile(r"[A-Za-z0-9 .,;:()'×x+\-/_*=%<>]*")
 
 
@@ -65,6 +67,7 @@ class BlockClass:
     params: list[Param] = field(default_factory=list)
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
+    attributes: list[tuple[str, str]] = field(default_factory=list)  # (name, literal)
 
     @property
     def signature(self) -> str:
@@ -90,9 +93,10 @@ def _adds_in_place(main: list[Op]) -> bool:
     return bool(ops) and ops[-1] in FRESH_OUTPUT
 
 
-def _is_scaled_name(text: str) -> bool:
-    """`width` or `width * 4`: simple enough to write inline."""
-    return re.fullmatch(r"[A-Za-z_]\w*( \* \d+)?", text) is not None
+def _is_scaled_name(text: str, attributes: Collection[str] = ()) -> bool:
+    """`width`, `width * 4` or `width * expansion` (a class attribute): simple enough to inline."""
+    match = re.fullmatch(r"[A-Za-z_]\w*(?: \* (\d+|[A-Za-z_]\w*))?", text)
+    return match is not None and (match[1] is None or match[1].isdigit() or match[1] in attributes)
 
 
 def docstring(*paragraphs: str, width: int = 80) -> str:
@@ -141,7 +145,13 @@ class _BlockWriter:
         self.blocks = blocks
         first = blocks[0].env
         self.fixed = {k: v for k, v in first.items() if all(b.env.get(k) == v for b in blocks)}
+        self.class_attributes = {
+            k: self.fixed[k] for k in CLASS_ATTRIBUTES if type(self.fixed.get(k)) is int
+        }
+        # folded into literals: every fixed value but the class attributes
+        self.folded = {k: v for k, v in self.fixed.items() if k not in self.class_attributes}
         self.used: dict[str, None] = {}
+        self.used_attributes: dict[str, None] = {}
         self.init: list[str] = []
         self.attrs: set[str] = set()
         self.helpers: set[str] = set()
@@ -150,11 +160,12 @@ class _BlockWriter:
         """A literal if every instance agrees, else the folded expression."""
         if all(v == values[0] for v in values):
             return repr(values[0])
-        rendered = self.inline_derived(parse(str(source)).to_python(self.fixed))
+        rendered = self.inline_derived(parse(str(source)).to_python(self.folded))
         for name in sorted(parse(rendered).names, key=rendered.index):
-            self.used.setdefault(name, None)
-        qualified = _with_math(rendered)
-        if qualified != rendered:
+            used = self.used_attributes if name in self.class_attributes else self.used
+            used.setdefault(name, None)
+        qualified = _qualified(rendered, self.class_attributes)
+        if "math." in qualified:
             self.helpers.add("math")
         return qualified
 
@@ -178,8 +189,9 @@ class _BlockWriter:
                 None,
             )
             if replacement is None:
-                folded = parse(str(derived[name])).to_python(self.fixed)
-                if _is_scaled_name(folded) and not parse(folded).names & set(derived):
+                folded = parse(str(derived[name])).to_python(self.folded)
+                scaled = _is_scaled_name(folded, self.class_attributes)
+                if scaled and not parse(folded).names & set(derived):
                     replacement = f"({folded})"
             if replacement is not None:
                 rendered = parse(rendered).to_python({}, {name: replacement})
@@ -299,7 +311,9 @@ class _BlockWriter:
             self.init.append(f"nn.init.constant_(self.{conv.attr}.bias, {float(gate_bias)!r})")
         init = [wrap(line, 8) for line in self.init]
         calls = [self.call(block, params) for block in self.blocks]
-        return BlockClass(self.name, docstring(doc), params, init, forward), calls
+        attributes = [(n, repr(self.class_attributes[n])) for n in self.used_attributes]
+        block_class = BlockClass(self.name, docstring(doc), params, init, forward, attributes)
+        return block_class, calls
 
     def params(self) -> list[Param]:
         order = list(self.used)
@@ -332,15 +346,26 @@ def _aligned(sequences: list[list[Op]]) -> list[list[Op]]:
     return aligned
 
 
-def _with_math(source: str) -> str:
-    """`ceil(x)` -> `math.ceil(x)`: the emitted module imports `math` for them."""
+def _qualified(source: str, attributes: Collection[str] = ()) -> str:
+    """`ceil(x)` -> `math.ceil(x)` (the module imports `math`); `expansion` -> `self.expansion`."""
     tree = ast.parse(source, mode="eval")
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-            continue
-        if node.func.id in MATH_FUNCTIONS:
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if call and node.func.id in MATH_FUNCTIONS:
             node.func = ast.Attribute(ast.Name("math", ast.Load()), node.func.id, ast.Load())
-    return ast.unparse(tree)
+    return ast.unparse(_SelfAttributes(attributes).visit(tree))
+
+
+class _SelfAttributes(ast.NodeTransformer):
+    """Names of class attributes -> `self.name`."""
+
+    def __init__(self, attributes: Collection[str]) -> None:
+        self.attributes = attributes
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.attributes:
+            return ast.Attribute(ast.Name("self", ast.Load()), node.id, ast.Load())
+        return node
 
 
 def shortcut_call(block: Block) -> str:
