@@ -193,3 +193,52 @@ def test_the_bottleneck_names_its_expansion() -> None:
 def test_an_unused_expansion_is_not_written() -> None:
     source = resgen.generate_code(SPECS / "resnet18.yaml")
     assert "expansion" not in source
+
+
+EXPANDED = """\
+name: tiny
+input: [3, 8, 8]
+blocks:
+  mine:
+    class: MyBlock
+    params: {{expansion: 2}}
+    main: [{{conv: {{out: 'width * expansion', stride: stride}}}}, {{bn: {{name: {bn}}}}}]
+    out: 'width * expansion'
+defaults: {{block: mine, shortcut: B}}
+stages: [{{blocks: 1, width: 4}}, {{blocks: 1, width: 8, stride: 2}}]
+"""
+
+
+@pytest.mark.parametrize("bn", ["bn", "expansion"])
+def test_a_layer_named_expansion_keeps_the_name(bn: str) -> None:
+    spec = EXPANDED.format(bn=bn)
+    source = resgen.generate_code(spec)
+    assert ("expansion = 2" in source) == (bn == "bn")
+    assert ("width * self.expansion" in source) == (bn == "bn")
+    model = resgen.build_model(spec)
+    assert sum(p.numel() for p in model.parameters()) == resgen.build_graph(spec).graph["params"]
+
+
+def test_drop_path_rates_come_from_a_named_rule() -> None:
+    spec = SPECS / "cifar10" / "resnet110_stochastic_depth.yaml"
+    source = resgen.generate_code(spec)
+    rule = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef))
+    assert rule.name == "drop_path_rate"
+    assert ast.unparse(rule.body[-1]) == "return round(0.5 * depth / 54, 6)"
+    stages = _stage_items(source)
+    assert stages["self.layer1"] == [
+        "*[BasicBlock(16, 16, drop_path_rate(n)) for n in range(1, 19)]"
+    ]
+    assert (
+        stages["self.layer3"][1]
+        == "*[BasicBlock(64, 64, drop_path_rate(n)) for n in range(38, 55)]"
+    )
+    model = resgen.build_model(spec)
+    network = resgen.build_graph(spec).graph["network"]
+    rates = [block.env["drop_path"] for stage in network.stages for block in stage.blocks]
+    emitted = [
+        block.drop_path.p
+        for name in ("layer1", "layer2", "layer3")
+        for block in getattr(model, name)
+    ]
+    assert emitted == rates and len(set(rates)) == 54

@@ -34,6 +34,7 @@ from resgen.codegen.pytorch_ops import (
 from resgen.errors import InternalError
 from resgen.graph.model import Block, Network, Op
 from resgen.spec.expr import parse
+from resgen.spec.names import HELPER_NAMES
 from resgen.spec.schema import layer_op
 
 DEFAULTED = {"stride": "1", "dilation": "1"}
@@ -44,6 +45,8 @@ HELPER_FUNCTIONS = {
     "named_sequential": "named_sequential",
 }
 MATH_FUNCTIONS = {"ceil", "floor"}  # expression functions that are not builtins
+DROP_RULE = HELPER_NAMES["drop_path_rate"]  # the emitted stochastic-depth rule
+_DROP_CALL = re.compile(rf"\b{DROP_RULE}\((\d+)\)")
 # block-type params written as class attributes, like torchvision's `Bottleneck.expansion`
 CLASS_ATTRIBUTES = ("expansion",)
 _SAFE_DOC = re.compile(r"[A-Za-z0-9 .,;:()'×x+\-/_*=%<>]*")
@@ -140,13 +143,17 @@ def _annotation(value: Any) -> str:
 class _BlockWriter:
     """Writes one block class from all of its instances."""
 
-    def __init__(self, name: str, blocks: list[Block]) -> None:
+    def __init__(self, name: str, blocks: list[Block], drop_rule: bool = False) -> None:
         self.name = name
         self.blocks = blocks
+        self.drop_rule = drop_rule  # drop rates as `drop_path_rate(depth)` calls
         first = blocks[0].env
         self.fixed = {k: v for k, v in first.items() if all(b.env.get(k) == v for b in blocks)}
-        self.class_attributes = {
-            k: self.fixed[k] for k in CLASS_ATTRIBUTES if type(self.fixed.get(k)) is int
+        layers = {op.attr for b in blocks for op in _walk([*b.main, *b.gate, *b.post])}
+        self.class_attributes = {  # unless a layer has the name: `self.name` is the layer
+            k: self.fixed[k]
+            for k in CLASS_ATTRIBUTES
+            if type(self.fixed.get(k)) is int and k not in layers
         }
         # folded into literals: every fixed value but the class attributes
         self.folded = {k: v for k, v in self.fixed.items() if k not in self.class_attributes}
@@ -328,6 +335,8 @@ class _BlockWriter:
                     args.append(f"downsample={shortcut_call(block)}")
                 continue
             value = repr(block.env[param.name])
+            if param.name == "drop_path" and self.drop_rule and block.depth:
+                value = f"{DROP_RULE}({block.depth})"
             if param.default is None:
                 args.append(value)
             elif value != param.default:
@@ -408,21 +417,41 @@ def _stage_expr(names: list[str], calls: list[str]) -> str:
     """A stage as a container: each block once, equal neighbours once with their count.
 
     Unnamed blocks that repeat (two or more equal calls in a row) become one
-    `*[Block(...) for _ in range(count)]`, so every stage is written the same way.
+    `*[Block(...) for _ in range(count)]`, so every stage is written the same way;
+    calls that differ only in consecutive `drop_path_rate(n)` become
+    `*[Block(..., drop_path_rate(n)) for n in range(first, last + 1)]`.
     """
     if not all(name.isdigit() for name in names):
         return _container(list(zip(names, calls, strict=True)))
     items, index = [], 0
     while index < len(calls):
-        run = 1
-        while index + run < len(calls) and calls[index + run] == calls[index]:
-            run += 1
-        if run >= 2:
+        run = _run_length(calls, index)
+        if run == 1:
+            items.append(calls[index])
+        elif (first := _DROP_CALL.search(calls[index])) is None:
             items.append(f"*[{calls[index]} for _ in range({run})]")
         else:
-            items.extend(calls[index : index + run])
+            start = int(first[1])
+            call = _DROP_CALL.sub(f"{DROP_RULE}(n)", calls[index])
+            items.append(f"*[{call} for n in range({start}, {start + run})]")
         index += run
     return _container([(str(i), item) for i, item in enumerate(items)])
+
+
+def _run_length(calls: list[str], index: int) -> int:
+    """How many calls from `index` on are equal, up to consecutive `drop_path_rate(n)`."""
+
+    def key(call: str) -> tuple[str, list[int]]:
+        return _DROP_CALL.sub(f"{DROP_RULE}(n)", call), [int(n) for n in _DROP_CALL.findall(call)]
+
+    pattern, numbers = key(calls[index])
+    run = 1
+    while index + run < len(calls):
+        other, others = key(calls[index + run])
+        if other != pattern or others != [n + run for n in numbers]:
+            break
+        run += 1
+    return run
 
 
 @dataclass
@@ -579,6 +608,8 @@ def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]
         top.extend(op.children)
     if "named_sequential(" in source:
         used.add("named_sequential")
+    if f"{DROP_RULE}(" in source:
+        used.add(DROP_RULE)
     return used
 
 
@@ -605,7 +636,7 @@ def _generate(net: Network, params: int) -> str:
             grouped.setdefault(block.class_name, []).append(block)
     classes, calls, writers, zero_init = [], {}, [], []
     for name, blocks in grouped.items():
-        writer = _BlockWriter(name, blocks)
+        writer = _BlockWriter(name, blocks, drop_rule=net.drop_path > 0)
         cls, block_calls = writer.write()
         writers.append(writer)
         classes.append(cls)
@@ -627,6 +658,7 @@ def _generate(net: Network, params: int) -> str:
             params=f"{params:,}",
             input=shape,
             class_doc=class_docstring(net, f"{params:,}", shape),
+            drop_path=(repr(net.drop_path), net.residual_blocks),
             helpers=_helpers(net, writers, body),
             spec_name=repr(net.name),
         )

@@ -595,6 +595,7 @@ class Expander:
         )  # fmt: skip
         self.last_node = post[-1].node if post else last
         return Block(
+            depth=self.block_number if residual else 0,
             index=index,
             path=block_path,
             type_name=type_name,
@@ -647,7 +648,10 @@ class Expander:
         return main[tap].node
 
     def drop_rate(self) -> float:
-        """Stochastic depth's linear rule: block l of L drops with p_L * l / L."""
+        """Stochastic depth's linear rule: block l of L drops with p_L * l / L.
+
+        The emitted code says the same: `drop_path_rate` (templates/helpers/drop_path_rate.py.j2).
+        """
         final = self.spec.defaults.drop_path
         if not final:
             return 0.0
@@ -758,6 +762,7 @@ class Expander:
             key="input",
         )
         self.block_counts = self.count_blocks()
+        net.drop_path, net.residual_blocks = spec.defaults.drop_path or 0.0, self.residual_blocks
         top = Scope("", reserved=NETWORK_ATTRIBUTES)
         body = Scope(spec.features, shareable=False) if spec.features else top
         if spec.features:

@@ -58,6 +58,7 @@ class Block:
     # one type with different variants become different classes
     variant: tuple[tuple[str, Any], ...] = ()
     class_name: str = ""  # the emitted class, set once the whole network is known
+    depth: int = 0  # position among the residual blocks (from 1; 0: not residual)
 
 
 @dataclass
@@ -81,3 +82,5 @@ class Network:
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
     description: str = ""  # the spec's, for the class docstring
     init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`
+    drop_path: float = 0.0  # stochastic depth: the last residual block's drop rate
+    residual_blocks: int = 0

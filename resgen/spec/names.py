@@ -33,6 +33,7 @@ HELPERS = {
     "zeropad": ("ZeroPadShortcut", "zero_pad"),
     "se": ("SqueezeExcite", "squeeze_excite"),
     "drop_path": ("DropPath", "drop_path"),
+    "drop_path_rate": ("drop_path_rate", "drop_path_rate"),  # stochastic depth's rule
 }
 HELPER_NAMES = {key: name for key, (name, _) in HELPERS.items()}
 # The module's top level: imports, helpers, the build function, and the
@@ -48,7 +49,7 @@ BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
     divisor reduced scale p keep mask stride extra_channels in_channels out_channels
-    pool layers name layer sequential""".split()
+    pool layers name layer sequential depth n""".split()
 )
 EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES
 
