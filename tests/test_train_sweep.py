@@ -82,6 +82,9 @@ def test_results_json_table_and_curves(trained: tuple[Path, subprocess.Completed
     table = (out / "results.md").read_text()
     assert "| plain8 |" in table and " ± " in table
     assert "resnet8" in result.stdout and "±" in result.stdout
+    finished = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert len(finished) == 4 and finished[-1].startswith("[4/4] ")  # a line per run
+    assert all(": done, train err " in line for line in finished)
     assert (out / "curves.png").read_bytes().startswith(PNG)
     assert (out / "plain8.py").is_file() and (out / "index.json").is_file()  # the build outputs
 

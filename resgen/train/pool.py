@@ -12,6 +12,7 @@ import functools
 import multiprocessing
 import os
 import queue
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
@@ -120,6 +121,7 @@ class _Bars:
         self.runs, self.progress = runs, progress
         self.shown = progress is not None
         self.tasks: dict[int, Any] = {}
+        self.done = 0
         if progress is not None:
             self.total = progress.add_task("runs", total=len(runs), status="")
 
@@ -140,15 +142,24 @@ class _Bars:
         self.progress.update(self.tasks[index], completed=row["epoch"], status=status)
 
     def finished(self, index: int, outcome: RunOutcome) -> None:
+        """A line per finished run: under the bars on a terminal, else in the log."""
+        self.done += 1
+        final = outcome.final
+        line = f"[{self.done}/{len(self.runs)}] {self._label(index)}: {outcome.status}"
+        if final:
+            line += (
+                f", train err {100 * final['train_err']:.1f}%, "
+                f"test err {100 * final['test_err']:.1f}%, {outcome.wall_s:.0f} s"
+            )
+        if outcome.status not in ("done", "stopped") and outcome.message:
+            line += f": {outcome.message}"
         if self.progress is None:
+            print(line, file=sys.stderr, flush=True)
             return
         if index in self.tasks:
             self.progress.remove_task(self.tasks.pop(index))
         self.progress.advance(self.total)
-        if outcome.status != "done":
-            self.progress.console.print(
-                f"{self._label(index)}: {outcome.status}: {outcome.message}"
-            )
+        self.progress.console.print(line)
 
 
 @contextlib.contextmanager
