@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SPECS, need
+from tests.test_train_sweep import results as sweep_results
+from tests.test_train_sweep import write_sweep
 
 pytestmark = pytest.mark.slow
 RESNET = str(SPECS / "cifar10" / "resnet20_a.yaml")
@@ -25,19 +27,11 @@ def resgen(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def results(folder: Path) -> dict[str, dict[str, str]]:
-    with open(folder / "results.csv", newline="") as handle:
-        return {row["variant"]: row for row in csv.DictReader(handle)}
+    return {row["variant"]: row for row in sweep_results(folder)}
 
 
 def tiny_sweep(folder: Path) -> Path:
-    path = folder / "study.yaml"
-    path.write_text(
-        f"resgen: 1\nsweep: ray_study\nbase: {RESNET}\nset: {{params.n: 1}}\n"
-        'zip:\n  name: ["plain{depth}", "resnet{depth}"]\n'
-        "  defaults.block: [plain, basic]\n  defaults.shortcut: [none, A]\n"
-        "train: {data: synthetic, epochs: 2}\n"
-    )
-    return path
+    return write_sweep(folder, "{data: synthetic, epochs: 2}")
 
 
 def test_ray_runner_trains_every_variant_and_resumes(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from resgen.outputs import write_all
+from resgen.outputs import check_targets, write_all
 from resgen.train.loop import RunOutcome
 from resgen.train.results import RunRecord
 
@@ -91,8 +91,7 @@ def say(text: str) -> None:
 
 
 def check_sweep_folder(out: Path, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TrainUsageError(f"-o {out}: a file is in the way (it must be a folder)")
+    check_targets([out / "results.csv"])  # the folder: writable, no file in the way
     present = [name for name in SWEEP_OUTPUTS if (out / name).exists()]
     if present and not resume:
         raise TrainUsageError(
@@ -114,10 +113,12 @@ def sweep_train_command(
     resume: bool = False,
 ) -> int:
     """Build every variant, train each at every seed, write results; the exit code."""
+    from resgen.train.config import flag_overrides
     from resgen.train.data import DataError
     from resgen.train.plan import plan_sweep
     from resgen.variants.command import sweep_files
     from resgen.variants.compare import Comparison
+    from resgen.variants.sweep import load_sweep
 
     require_training_extra()
     if runner == "ray":
@@ -132,10 +133,10 @@ def sweep_train_command(
     if scheduler != "none" and runner != "ray":
         raise TrainUsageError("--scheduler asha needs --runner ray")
     try:
-        first = _sweep_name(path)
-        folder = out or Path("build") / first
+        first = load_sweep(path, sets, flag_overrides(flags))
+        folder = out or Path("build") / first.name
         check_sweep_folder(folder, resume)
-        plan = plan_sweep(path, sets, flags, folder, resume=resume, jobs=jobs)
+        plan = plan_sweep(first, sets, flags, folder, resume=resume, jobs=jobs)
     except DataError as exc:
         raise TrainUsageError(str(exc)) from None
     sweep = plan.sweep
@@ -159,12 +160,6 @@ def sweep_train_command(
     records = _records(plan.runs, outcomes)
     _write_results(folder, sweep.name, records, plan.data.describe())
     return _report(sweep.name, comparison, records, folder)
-
-
-def _sweep_name(path: Path) -> str:
-    from resgen.variants.sweep import load_sweep
-
-    return load_sweep(path).name
 
 
 def _records(runs: Sequence[tuple[Any, Any]], outcomes: Sequence[RunOutcome]) -> list[RunRecord]:

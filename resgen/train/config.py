@@ -83,6 +83,14 @@ def _at(key: str, value: Any) -> Location:
     return ArgumentLocation(f"{flag_name(key)} {shown}", 0, 0)
 
 
+def no_data_error() -> SpecError:
+    return SpecError(
+        "no data set to train on",
+        hint="pass --data NAME (digits, fashion-mnist, cifar10, idx:DIR, npz:FILE, "
+        "synthetic) or set train.data in the spec",
+    )
+
+
 def resolve_config(settings: TrainSettings | None, locate: Any = None) -> TrainConfig:
     """The run's config from a validated `train:` section (spec, sweep and flags merged).
 
@@ -93,11 +101,7 @@ def resolve_config(settings: TrainSettings | None, locate: Any = None) -> TrainC
     values = (settings or TrainSettings()).model_dump()
     values.pop("seeds")
     if values["data"] is None:
-        raise SpecError(
-            "no data set to train on",
-            hint="pass --data NAME (digits, fashion-mnist, cifar10, idx:DIR, npz:FILE, "
-            "synthetic) or set train.data in the spec",
-        )
+        raise no_data_error()
     epochs, milestones = values["epochs"], values["milestones"]
     if milestones is None:
         milestones = sorted({epochs // 2, epochs * 3 // 4} - {0})

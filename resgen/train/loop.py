@@ -16,14 +16,13 @@ import math
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from resgen.outputs import write_all
+from resgen.outputs import check_targets, write_all
 from resgen.train.config import EXECUTION_ONLY, TrainConfig
 from resgen.train.data import DataSet, load_data
 
@@ -132,12 +131,12 @@ def mark_done(out: Path, wall_s: float) -> None:
 def check_folder(request: RunRequest) -> bool:
     """Make sure the run can write its folder; whether it holds a run to resume.
 
-    RunError (exit 2) for a file in the way, a folder that cannot be written, or a
-    finished or started run there without `resume`, or with other settings.
+    OutputError (exit 2) for a folder that cannot be written (`write_all`'s own check);
+    RunError (exit 2) for a finished or started run there without `resume`, or with
+    other settings.
     """
     out = request.out
-    if out.exists() and not out.is_dir():
-        raise RunError(f"-o {out}: a file is in the way (it must be a folder)")
+    check_targets(out / name for name in RUN_FILES)
     present = [name for name in RUN_FILES if (out / name).exists()]
     if present and not request.resume:
         raise RunError(
@@ -146,9 +145,7 @@ def check_folder(request: RunRequest) -> bool:
         )
     if present:
         _same_settings(request, out)
-        return True
-    _ensure_writable(out)
-    return False
+    return bool(present)
 
 
 def _start_state(request: RunRequest) -> dict[str, Any] | None:
@@ -163,15 +160,6 @@ def _start_state(request: RunRequest) -> dict[str, Any] | None:
     import torch
 
     return torch.load(out / "last.pt", map_location="cpu", weights_only=False)
-
-
-def _ensure_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):  # one per process: torchrun's ranks check at once
-            pass
-    except OSError as exc:
-        raise RunError(f"-o {out}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _same_settings(request: RunRequest, out: Path) -> None:

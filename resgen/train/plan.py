@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,10 +21,19 @@ from resgen.spec.load import read_source, validate
 from resgen.spec.schema import Spec
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source
-from resgen.train.config import TrainConfig, flag_overrides, resolve_config, seeds_of
+from resgen.train.config import (
+    TrainConfig,
+    flag_overrides,
+    no_data_error,
+    resolve_config,
+    seeds_of,
+)
 from resgen.train.data import DataSet, load_data
 from resgen.train.loop import RunRequest
 from resgen.variants.overrides import ArgumentLocation, Override, overridden, parse_set
+
+if TYPE_CHECKING:
+    from resgen.variants.sweep import Sweep
 
 
 def data_overrides(spec_data: Any, data: DataSet) -> list[Override]:
@@ -56,7 +65,7 @@ def data_of(source: Source) -> tuple[str, str | None]:
     train = (source.data or {}).get("train") or {}
     name = train.get("data")
     if not name:
-        resolve_config(None)  # raises the "no data set" error with its hint
+        raise no_data_error()
     return name, train.get("data_dir")
 
 
@@ -105,14 +114,14 @@ def config_of(spec: Spec, source: Source) -> TrainConfig:
 class SweepPlan:
     """A sweep's variants as built (with their failures) and the runs of those that built."""
 
-    sweep: Any  # resgen.variants.sweep.Sweep
+    sweep: Sweep
     results: list[Any]  # resgen.variants.build.Result, in sweep order
     runs: list[tuple[Any, RunRequest]]  # (Result, request) per variant × seed
     data: DataSet
 
 
 def plan_sweep(
-    path: Path,
+    first: Sweep,
     sets: Sequence[str],
     flags: Mapping[str, Any],
     out: Path,
@@ -120,16 +129,19 @@ def plan_sweep(
     resume: bool = False,
     jobs: int | None = None,
 ) -> SweepPlan:
-    """Build every variant (data-shaped) and plan one run per variant and seed."""
+    """Build every variant (data-shaped) and plan one run per variant and seed.
+
+    `first` is the sweep as `load_sweep(path, sets, flag_overrides(flags))` read it:
+    it names the data set, whose shape then edits every variant.
+    """
     from resgen.variants.run import run_sweep
     from resgen.variants.sweep import load_sweep
 
     last = flag_overrides(flags)
-    first = load_sweep(path, sets, last)
     probe = overridden(first.base, first.variants[0].overrides)
     data = load_data(*data_of(probe))
     given = [*sets, *data_overrides(first.base.data, data)]
-    sweep = load_sweep(path, given, last)
+    sweep = load_sweep(first.file, given, last)
     results = run_sweep(sweep, BuildOptions(), jobs=jobs)
     runs = []
     for variant, result in zip(sweep.variants, results, strict=True):

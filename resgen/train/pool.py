@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import replace
 from typing import Any
 
+from resgen.outputs import OutputError
 from resgen.train.data import DataError
 from resgen.train.loop import RunError, RunOutcome, RunRequest, train_run
 from resgen.variants.run import available_cores
@@ -110,7 +111,7 @@ def guarded_run(run: RunRequest, report: Callable[[dict[str, float]], None] | No
     """`train_run`, with the failures that concern this run alone returned, not raised."""
     try:
         return train_run(run, report)
-    except (RunError, DataError) as exc:
+    except (RunError, DataError, OutputError) as exc:
         return RunOutcome("failed", message=str(exc))
 
 
