@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         build,
         build_graph,
         build_model,
+        checked_network,
         generate_code,
         load_spec,
     )
@@ -30,6 +31,7 @@ __all__ = [
     "build",
     "build_graph",
     "build_model",
+    "checked_network",
     "generate_code",
     "load_spec",
 ]

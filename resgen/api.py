@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build
-from resgen.pipeline import checked_graph as build_graph
+from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build, checked_network
 from resgen.spec.load import load_spec
 
 if TYPE_CHECKING:
+    import networkx as nx
     from torch import nn
+
+
+def build_graph(spec: SpecInput) -> nx.DiGraph:
+    """The checked network as a networkx graph, for graph algorithms (`Network.to_networkx`)."""
+    return checked_network(spec).to_networkx()
 
 
 def generate_code(spec: SpecInput) -> str:
@@ -34,6 +39,7 @@ __all__ = [
     "build",
     "build_graph",
     "build_model",
+    "checked_network",
     "generate_code",
     "load_spec",
 ]

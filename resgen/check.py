@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import networkx as nx
-
 from resgen.errors import SpecError
+from resgen.graph.model import Network
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -42,7 +41,7 @@ def memory_budget() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
-def ensure_instantiable(graph: nx.DiGraph, budget: int | None = None) -> None:
+def ensure_instantiable(net: Network, budget: int | None = None) -> None:
     """Refuse, before torch allocates anything, a network whose weights and
     activations (batch 1, float32) would not fit in `budget` bytes.
 
@@ -51,17 +50,17 @@ def ensure_instantiable(graph: nx.DiGraph, budget: int | None = None) -> None:
     killed. The error points at the layer with the most parameters.
     """
     budget = memory_budget() if budget is None else budget
-    params, activations = graph.graph["params"], graph.graph["activations"]
+    params, activations = net.params, net.activations
     needed = (params + activations) * BYTES_PER_VALUE
     if needed <= budget:
         return
-    node, data = max(graph.nodes(data=True), key=lambda item: item[1].get("params", 0))
+    largest = max(net.nodes.values(), key=lambda node: node.params)
     raise SpecError(
         f"instantiating the network needs {gib(needed)} ({params:,} parameters), "
-        f"more than the {gib(budget)} allowed here; its largest layer is {node} "
-        f"({data['params']:,} parameters)",
-        path=data["key"],
-        location=data["location"],
+        f"more than the {gib(budget)} allowed here; its largest layer is {largest.id} "
+        f"({largest.params:,} parameters)",
+        path=largest.key,
+        location=largest.location,
         hint="reduce the widths, or build the code without --check",
     )
 
@@ -70,12 +69,12 @@ def gib(size: int) -> str:
     return f"{size / 2**30:,.1f} GiB"
 
 
-def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
+def check_source(source: str, network: Network) -> CheckResult:
     """Run the emitted `source` on a zero input of the spec's shape (eval mode).
 
     A module that raises is a failed check (`raised`), not an exception.
     """
-    ensure_instantiable(graph)
+    ensure_instantiable(network)
     import warnings
 
     # torch warns at import when NumPy is absent; resgen does not need NumPy
@@ -84,8 +83,7 @@ def check_source(source: str, graph: nx.DiGraph) -> CheckResult:
 
     from resgen.codegen.execute import module_from_source
 
-    network = graph.graph["network"]
-    expected, analytic = tuple(network.output), graph.graph["params"]
+    expected, analytic = tuple(network.output), network.params
     try:
         module = module_from_source(source, network.name).build().eval()
         with torch.no_grad():

@@ -14,7 +14,7 @@ import typer
 from resgen.errors import InternalError, SpecError
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from resgen.graph.model import Network
 
 app = typer.Typer(
     name="resgen",
@@ -23,6 +23,36 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _load_plugins(
+    plugins: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--plugin",
+            metavar="FILE",
+            help="Load ops from a Python file first (docs/ops.md); repeat for several.",
+        ),
+    ] = None,
+) -> None:
+    """Describe, check, see and vary residual networks."""
+    if not plugins:
+        return
+    import os
+
+    from resgen import ops
+
+    try:
+        for path in plugins:
+            ops.load_plugin(path)
+    except ops.PluginError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    # sweep and training workers start fresh interpreters: they load the same files
+    os.environ[ops.PLUGINS_VARIABLE] = os.pathsep.join(map(str, ops.plugin_files()))
+
 
 SpecArg = Annotated[Path, typer.Argument(help="A spec file (YAML).", show_default=False)]
 SetOption = Annotated[
@@ -200,9 +230,9 @@ def write(files: dict[Path, str | bytes]) -> None:
         fail(error)
 
 
-def checked_graph(spec: Path, sets: list[str] | None) -> nx.DiGraph:
-    """The checked graph of `spec` with `--set` edits; a spec error exits with code 2."""
-    from resgen.pipeline import checked_graph as checked
+def checked_network(spec: Path, sets: list[str] | None) -> Network:
+    """The checked network of `spec` with `--set` edits; a spec error exits with code 2."""
+    from resgen.pipeline import checked_network as checked
 
     try:
         return checked(spec, sets or [])
@@ -291,21 +321,19 @@ def validate(
 ) -> None:
     """Check one or many specs; one line per spec. Exit 2 if any is invalid."""
     from resgen.analysis.table import human
-    from resgen.pipeline import checked_graph as checked
+    from resgen.pipeline import checked_network as checked
 
     failed = 0
     for spec in specs:
         try:
-            graph = checked(spec, sets or [])
+            net = checked(spec, sets or [])
         except SpecError as error:
             failed += 1
             message = str(error).replace("\n", "\n    ")
             typer.echo(f"FAIL {spec}\n    {message}")
             continue
-        g = graph.graph
         typer.echo(
-            f"ok   {spec}: {g['network'].name}, {g['params']:,} parameters, "
-            f"{human(g['macs'], 'MACs')}"
+            f"ok   {spec}: {net.name}, {net.params:,} parameters, {human(net.macs, 'MACs')}"
         )
     if failed:
         typer.echo(f"{failed} of {len(specs)} specs failed", err=True)
@@ -323,11 +351,11 @@ def summary(
     """Per-layer output shapes, parameters and MACs, with totals."""
     from resgen.analysis.table import print_summary, render_summary
 
-    graph = checked_graph(spec, sets)
+    net = checked_network(spec, sets)
     if fmt is SummaryFormat.table:
-        print_summary(graph)
+        print_summary(net)
     else:
-        sys.stdout.write(render_summary(graph, fmt.value))
+        sys.stdout.write(render_summary(net, fmt.value))
 
 
 @app.command()
@@ -356,10 +384,10 @@ def render(
     from resgen.render import RenderError, format_for
     from resgen.render import render as draw
 
-    graph = checked_graph(spec, sets)
+    net = checked_network(spec, sets)
     name = fmt.value if fmt else format_for(out)
     try:
-        data = draw(graph, name, level.value if level else None, roll)
+        data = draw(net, name, level.value if level else None, roll)
     except RenderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -367,7 +395,7 @@ def render(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = out or Path(f"{graph.graph['network'].name}.{name}")
+    target = out or Path(f"{net.name}.{name}")
     write({target: data})
     typer.echo(f"wrote {target} ({len(data):,} bytes)")
 
@@ -569,15 +597,15 @@ def export(
     sets: SetOption = None,
 ) -> None:
     """Export SPEC's module for inference (eval mode): ONNX (opset 17) or TorchScript."""
-    from resgen.export import SUFFIXES, ExportError, export_graph
+    from resgen.export import SUFFIXES, ExportError, export_network
     from resgen.outputs import check_targets
 
-    graph = checked_graph(spec, sets)
-    name = graph.graph["network"].name
+    net = checked_network(spec, sets)
+    name = net.name
     target = out or Path("build") / f"{name}{SUFFIXES[fmt.value]}"
     try:
         check_targets([target])  # a bad -o is refused before the export's work
-        data = export_graph(graph, fmt.value, fuse_bn, weights)
+        data = export_network(net, fmt.value, fuse_bn, weights)
     except SpecError as error:
         fail(error)
     except ExportError as exc:  # a user's file, like a spec: exit code 2
@@ -597,8 +625,13 @@ def schema() -> None:
 
 
 def main() -> None:
+    from resgen.ops import PluginError
+
     try:
         app()
+    except PluginError as error:  # a plugin named in $RESGEN_PLUGINS that cannot load
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
     except InternalError as error:  # a bug in resgen: no traceback, exit code 3
         typer.echo(f"error: internal error: {error}", err=True)
         typer.echo("  hint: this is a bug in resgen; please report it with the spec", err=True)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    import networkx as nx
     from torch import nn
+
+    from resgen.graph.model import Network
 
 ONNX_OPSET = 17
 FORMATS = ("onnx", "torchscript")
@@ -136,10 +137,10 @@ def export(model: nn.Module, fmt: str, input_shape: Sequence[int], fold_bn: bool
     return to_onnx(model, input_shape) if fmt == "onnx" else to_torchscript(model)
 
 
-def export_graph(
-    graph: nx.DiGraph, fmt: str, fold_bn: bool = False, weights: Path | None = None
+def export_network(
+    network: Network, fmt: str, fold_bn: bool = False, weights: Path | None = None
 ) -> bytes:
-    """Build the module of a checked graph (optionally load a state dict) and export it.
+    """Build the module of a checked network (optionally load a state dict) and export it.
 
     Raises ExportError for weights that cannot be read or do not fit, SpecError
     for a network too large to instantiate here.
@@ -150,9 +151,8 @@ def export_graph(
     from resgen.codegen.emit import generate
     from resgen.codegen.execute import module_from_source
 
-    ensure_instantiable(graph)
-    network = graph.graph["network"]
-    source = generate(network, graph.graph["params"])
+    ensure_instantiable(network)
+    source = generate(network)
     model = module_from_source(source, network.name).build()
     if weights is not None:
         try:

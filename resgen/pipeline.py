@@ -1,9 +1,10 @@
-"""One build: spec -> validated `Spec` -> checked graph -> code, check, diagrams.
+"""One build: spec -> validated `Spec` -> checked IR -> code, check, diagrams.
 
 `resgen build`, every sweep variant, training and the Python API go through
-`build`; commands that need only the checked graph (`validate`, `summary`,
-`render`, `export`, `diff`) through `checked_graph`. A user's mistake raises
-`SpecError` with its position; torch is imported only for `check`.
+`build`; commands that need only the checked network (`validate`, `summary`,
+`render`, `export`, `diff`) through `checked_network`. A user's mistake raises
+`SpecError` with its position; torch is imported only for `check`, networkx
+never (`Network.to_networkx` is there for graph algorithms).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from resgen.spec.yaml_source import Source
 from resgen.variants.overrides import overridden, parse_set
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from resgen.check import CheckResult
     from resgen.graph.model import Network
 
@@ -39,26 +38,22 @@ class BuildResult:
     """Everything one build produced, in memory; nothing is written."""
 
     spec: Spec  # validated, edits applied
-    graph: nx.DiGraph  # checked; `graph.graph` holds the network and the totals
+    network: Network  # the checked IR, with every shape and count
     code: str  # the emitted module
     check: CheckResult | None = None  # with `check`; see `check.failure`
     diagrams: dict[str, bytes] = field(default_factory=dict)  # file name -> content
 
     @property
-    def network(self) -> Network:
-        return self.graph.graph["network"]
-
-    @property
     def params(self) -> int:
-        return self.graph.graph["params"]
+        return self.network.params
 
     @property
     def macs(self) -> int:
-        return self.graph.graph["macs"]
+        return self.network.macs
 
     @property
     def activations(self) -> int:
-        return self.graph.graph["activations"]
+        return self.network.activations
 
 
 def load(spec: SpecInput, sets: Sequence[str] = ()) -> Spec:
@@ -74,11 +69,11 @@ def load(spec: SpecInput, sets: Sequence[str] = ()) -> Spec:
     return validate(source)
 
 
-def checked_graph(spec: SpecInput, sets: Sequence[str] = ()) -> nx.DiGraph:
-    """The checked graph: nodes carry op, args, shape, params and MACs (see `build_graph`)."""
-    from resgen.graph import build_graph
+def checked_network(spec: SpecInput, sets: Sequence[str] = ()) -> Network:
+    """The checked IR: every op with its shape, counts and place in the spec."""
+    from resgen.graph.expand import expand
 
-    return build_graph(load(spec, sets))
+    return expand(load(spec, sets))
 
 
 def build(spec: SpecInput, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -91,20 +86,20 @@ def build(spec: SpecInput, options: BuildOptions = BuildOptions()) -> BuildResul
     from resgen.codegen.emit import generate
 
     validated = load(spec, options.sets)
-    graph = checked_graph(validated)
-    code = generate(graph.graph["network"], graph.graph["params"])
+    network = checked_network(validated)
+    code = generate(network)
     check = None
     if options.check:
         from resgen.check import check_source
 
-        check = check_source(code, graph)
+        check = check_source(code, network)
     ok = check is None or check.ok
-    diagrams = _draw(graph, options.diagrams) if options.diagrams and ok else {}
-    return BuildResult(validated, graph, code, check, diagrams)
+    diagrams = _draw(network, options.diagrams) if options.diagrams and ok else {}
+    return BuildResult(validated, network, code, check, diagrams)
 
 
-def _draw(graph: nx.DiGraph, formats: tuple[str, ...]) -> dict[str, bytes]:
+def _draw(network: Network, formats: tuple[str, ...]) -> dict[str, bytes]:
     from resgen.render import diagram_files
 
-    files = diagram_files(graph, Path(graph.graph["network"].name), list(formats))
+    files = diagram_files(network, Path(network.name), list(formats))
     return {path.name: content for path, content in files.items()}

@@ -9,7 +9,7 @@ import torch
 
 import resgen
 from resgen.blocks import builtin_blocks
-from resgen.spec.schema import LAYER_ARGS, Defaults, Stage
+from resgen.spec.schema import Defaults, Stage, layer_names
 from tests.conftest import ROOT
 
 SPEC_DOC = (ROOT / "docs" / "spec.md").read_text()
@@ -43,7 +43,7 @@ def test_user_block_examples_are_not_built_in() -> None:
 def test_every_block_type_op_and_knob_is_documented() -> None:
     for name in builtin_blocks():
         assert f"| `{name}` |" in SPEC_DOC, name
-    for op in LAYER_ARGS:
+    for op in layer_names():
         assert f"`{op}`" in SPEC_DOC, op
     for knob in set(Defaults.model_fields) | set(Stage.model_fields):
         assert f"`{knob}`" in SPEC_DOC, knob

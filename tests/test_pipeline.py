@@ -12,7 +12,7 @@ import resgen
 from resgen.cli import app
 from resgen.codegen import emit
 from resgen.errors import SpecError
-from resgen.pipeline import BuildOptions, build, checked_graph
+from resgen.pipeline import BuildOptions, build, checked_network
 from resgen.variants.build import build_variant
 from resgen.variants.sweep import load_sweep
 from tests.conftest import SPECS
@@ -36,9 +36,9 @@ def build():
 
 def test_build_gives_the_graph_totals_and_the_code_the_api_gives() -> None:
     built = build(RESNET20, BuildOptions(sets=SMALL))
-    graph = checked_graph(RESNET20, SMALL)
+    network = checked_network(RESNET20, SMALL)
     assert (built.params, built.macs, built.activations) == tuple(
-        graph.graph[key] for key in ("params", "macs", "activations")
+        getattr(network, key) for key in ("params", "macs", "activations")
     )
     assert built.spec.params["n"] == 1 and built.network.name == "cifar_resnet20_a"
     assert built.code == resgen.generate_code(built.spec)

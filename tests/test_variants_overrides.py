@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from resgen.errors import SpecError
-from resgen.pipeline import checked_graph, load
+from resgen.pipeline import checked_network, load
 from resgen.variants.overrides import parse_path, parse_set
 from tests.conftest import SPECS
 
@@ -21,12 +21,12 @@ def resgen(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def params(*sets: str, spec: Path = RESNET20) -> int:
-    return checked_graph(spec, sets).graph["params"]
+    return checked_network(spec, sets).params
 
 
 def error(*sets: str, spec: Path = RESNET20) -> str:
     with pytest.raises(SpecError) as caught:
-        checked_graph(spec, sets)
+        checked_network(spec, sets)
     return str(caught.value)
 
 
@@ -78,9 +78,9 @@ def test_overrides_change_the_network() -> None:
 
 def test_override_can_add_keys_and_sections() -> None:
     sets = ["params.k=10", "head[2].linear.out=k"]
-    graph = checked_graph(SPECS / "resnet18.yaml", sets)
-    assert graph.graph["network"].output == (10,)
-    assert graph.graph["params"] == 11_689_512 - 990 * 512 - 990
+    network = checked_network(SPECS / "resnet18.yaml", sets)
+    assert network.output == (10,)
+    assert network.params == 11_689_512 - 990 * 512 - 990
 
 
 @pytest.mark.parametrize(

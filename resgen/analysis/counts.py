@@ -1,17 +1,17 @@
-"""Analytic counts from the checked graph, in the convention of REFERENCE.md.
+"""Per-layer counts from the IR, in the convention of REFERENCE.md.
 
-MACs count the multiply-accumulates of convolutions and linear layers only
-(BN, activations, pooling and adds are ignored), as torchvision's GFLOPS
-column does. Activation memory is the number of elements each op outputs.
+Each op counts its own parameters and MACs (resgen/ops/); the expander stores
+them on every node. MACs count the multiply-accumulates of convolutions and
+linear layers (and SE's two 1x1 convolutions), as torchvision's GFLOPS column
+does. Activation memory is the number of elements each op outputs.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
-import networkx as nx
+from resgen import ops
+from resgen.graph.model import Network
 
 
 @dataclass(frozen=True)
@@ -24,48 +24,7 @@ class LayerCount:
     activations: int
 
 
-def params_of(
-    op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]
-) -> int:
-    if op == "conv":
-        weights = args["out"] * (args["in"] // args["groups"]) * args["kernel"] ** 2
-        return weights + (args["out"] if args["bias"] else 0)
-    if op in {"bn", "gn"}:
-        return 2 * shape[0]
-    if op == "se":
-        channels, reduced = shape[0], args["reduced"]
-        return 2 * channels * reduced + reduced + channels
-    if op == "linear":
-        return in_shape[0] * args["out"] + (args["out"] if args["bias"] else 0)
-    return 0
-
-
-def macs_of(
-    op: str, args: dict[str, Any], in_shape: tuple[int, ...], shape: tuple[int, ...]
-) -> int:
-    if op == "conv":
-        return math.prod(shape) * (args["in"] // args["groups"]) * args["kernel"] ** 2
-    if op == "linear":
-        return in_shape[0] * args["out"]
-    if op == "se":  # two 1x1 convolutions on the squeezed 1x1 map
-        return 2 * shape[0] * args["reduced"]
-    return 0
-
-
-def annotate(graph: nx.DiGraph) -> None:
-    """Store `params`, `macs` and `activations` on every node, totals on the graph."""
-    totals = {"params": 0, "macs": 0, "activations": 0}
-    for _, data in graph.nodes(data=True):
-        op, args, in_shape, shape = data["op"], data["args"], data["in_shape"], data["shape"]
-        data["params"] = params_of(op, args, in_shape, shape)
-        data["macs"] = macs_of(op, args, in_shape, shape)
-        data["activations"] = 0 if op == "input" else math.prod(shape)
-        for key in totals:
-            totals[key] += data[key]
-    graph.graph.update(totals)
-
-
-def weighted_depth(graph: nx.DiGraph) -> int:
+def weighted_depth(net: Network) -> int:
     """Convolutions and linear layers on the main path: the papers' depth.
 
     Shortcut projections and highway gates are side branches and do not count,
@@ -73,15 +32,20 @@ def weighted_depth(graph: nx.DiGraph) -> int:
     """
     return sum(
         1
-        for _, data in graph.nodes(data=True)
-        if data["op"] in {"conv", "linear"} and data.get("branch") not in {"shortcut", "gate"}
+        for node in net.nodes.values()
+        if _weighted(node.op) and node.branch not in {"shortcut", "gate"}
     )
 
 
-def layer_counts(graph: nx.DiGraph) -> list[LayerCount]:
-    """One row per op, in data-flow order (the order the graph was built in)."""
+def _weighted(op: str) -> bool:
+    definition = ops.get(op)
+    return definition is not None and definition.weighted
+
+
+def layer_counts(net: Network) -> list[LayerCount]:
+    """One row per op, in data-flow order."""
     return [
-        LayerCount(node, d["op"], d["shape"], d["params"], d["macs"], d["activations"])
-        for node, d in graph.nodes(data=True)
-        if d["op"] != "input"
+        LayerCount(n.id, n.op, n.shape, n.params, n.macs, n.activations)
+        for n in net.nodes.values()
+        if n.op != "input"
     ]

@@ -8,9 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import networkx as nx
-
 from resgen.analysis.counts import LayerCount, layer_counts
+from resgen.graph.model import Network
 
 COLUMNS = ("layer", "op", "output", "params", "macs")
 
@@ -43,25 +42,24 @@ def _cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def summary_rows(graph: nx.DiGraph) -> list[dict[str, Any]]:
-    return [_row(count) for count in layer_counts(graph)]
+def summary_rows(net: Network) -> list[dict[str, Any]]:
+    return [_row(count) for count in layer_counts(net)]
 
 
-def totals(graph: nx.DiGraph) -> dict[str, Any]:
-    g = graph.graph
+def totals(net: Network) -> dict[str, Any]:
     return {
-        "name": g["network"].name,
-        "input": list(g["network"].input),
-        "output": list(g["network"].output),
-        "params": g["params"],
-        "macs": g["macs"],
-        "activations": g["activations"],
+        "name": net.name,
+        "input": list(net.input),
+        "output": list(net.output),
+        "params": net.params,
+        "macs": net.macs,
+        "activations": net.activations,
     }
 
 
-def render_summary(graph: nx.DiGraph, fmt: str) -> str:
+def render_summary(net: Network, fmt: str) -> str:
     """The summary in `fmt` (md, csv or json); `table` is handled by `print_summary`."""
-    rows, total = summary_rows(graph), totals(graph)
+    rows, total = summary_rows(net), totals(net)
     if fmt == "json":
         return json.dumps({"totals": total, "layers": rows}, indent=1) + "\n"
     if fmt == "csv":
@@ -94,15 +92,15 @@ def render_summary(graph: nx.DiGraph, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def print_summary(graph: nx.DiGraph, console: Any = None) -> None:
+def print_summary(net: Network, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    total = totals(graph)
+    total = totals(net)
     table = Table(title=f"{total['name']}  (input {'×'.join(map(str, total['input']))})")
     for column in COLUMNS:
         table.add_column(column, justify="right" if column in {"params", "macs"} else "left")
-    for row in summary_rows(graph):
+    for row in summary_rows(net):
         table.add_row(*_cells(row))
     table.add_section()
     table.add_row(

@@ -12,7 +12,7 @@ import ast
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -21,27 +21,23 @@ from typing import Any
 
 import jinja2
 
-from resgen import __version__
-from resgen.codegen.pytorch_ops import (
-    ACTIVATION_MODULES,
-    HELPER_MODULES,
-    constructor,
-    forward_call,
-    has_module,
-    signature,
-    wrap,
-)
+from resgen import __version__, ops
+from resgen.codegen.layout import signature, wrap
 from resgen.errors import InternalError
-from resgen.graph.model import Block, Network, Op
+from resgen.graph.model import Block, Network, Op, walk
+from resgen.graph.shortcuts import SHORTCUT_HELPERS, emitted_call
+from resgen.ops.base import Layer, OpDef
 from resgen.spec.expr import parse
 from resgen.spec.names import HELPER_NAMES
 from resgen.spec.schema import layer_op
 
 DEFAULTED = {"stride": "1", "dilation": "1"}
-HELPER_CLASSES = {"zeropad": "ZeroPadShortcut", **HELPER_MODULES}
+HELPER_CLASSES = {
+    key: HELPER_NAMES[key] for key in ("zeropad", *(op.helper for op in ops.known().values()))
+    if key is not None
+}  # fmt: skip
 HELPER_FUNCTIONS = {
-    "projection": "projection",
-    "avgdown": "avg_down_projection",
+    **{kind: HELPER_NAMES[kind] for kind in SHORTCUT_HELPERS if kind != "zeropad"},
     "named_sequential": "named_sequential",
 }
 MATH_FUNCTIONS = {"ceil", "floor"}  # expression functions that are not builtins
@@ -80,9 +76,22 @@ class BlockClass:
 PRIMARY = ("in_channels", "width", "stride", "dilation")
 
 
-# ops whose output is a new tensor that their backward does not read
-FRESH_OUTPUT = {"conv", "bn", "gn", "se"}
-PASS_THROUGH = {"drop_path", "dropout"}  # may return their input unchanged (eval)
+def _definition(op: str) -> OpDef:
+    if op == "sequential":
+        return _SEQUENTIAL
+    definition = ops.get(op)
+    if definition is None:
+        raise InternalError(f"no op {op!r} in the registry")
+    return definition
+
+
+class _Sequential(OpDef):
+    """A `sequential` layer: a container module, written by `_container`."""
+
+    name = "sequential"
+
+
+_SEQUENTIAL = _Sequential()
 
 
 def _adds_in_place(main: list[Op]) -> bool:
@@ -92,8 +101,8 @@ def _adds_in_place(main: list[Op]) -> bool:
     `out` comes from an op whose output autograd does not keep (not an
     activation) and is not the block input passed through.
     """
-    ops = [op.op for op in main if op.op not in PASS_THROUGH]
-    return bool(ops) and ops[-1] in FRESH_OUTPUT
+    kept = [_definition(op.op) for op in main if not _definition(op.op).pass_through]
+    return bool(kept) and kept[-1].fresh_output
 
 
 def _is_scaled_name(text: str, attributes: Collection[str] = ()) -> bool:
@@ -149,7 +158,7 @@ class _BlockWriter:
         self.drop_rule = drop_rule  # drop rates as `drop_path_rate(depth)` calls
         first = blocks[0].env
         self.fixed = {k: v for k, v in first.items() if all(b.env.get(k) == v for b in blocks)}
-        layers = {op.attr for b in blocks for op in _walk([*b.main, *b.gate, *b.post])}
+        layers = {op.attr for b in blocks for op in walk([*b.main, *b.gate, *b.post])}
         self.class_attributes = {  # unless a layer has the name: `self.name` is the layer
             k: self.fixed[k]
             for k in CLASS_ATTRIBUTES
@@ -204,69 +213,39 @@ class _BlockWriter:
                 rendered = parse(rendered).to_python({}, {name: replacement})
         return rendered
 
-    def op_args(self, ops: list[Op], channels: Any) -> tuple[dict[str, str], Any]:
-        """Source for each argument of one op across instances; also the new channel source."""
-        _, raw = layer_op(ops[0].source)
-        op = ops[0].op
-        values = {k: [o.args[k] for o in ops] for k in ops[0].args}
-        in_channels = [o.in_shape[0] for o in ops]
-        sources = {k: getattr(raw, k, None) for k in values}
-        if op in {"maxpool", "avgpool"} and raw.stride is None:
-            sources["stride"] = raw.kernel  # the stride defaults to the kernel
-        if op == "gn" and sources["groups"] is None:  # a `norm` layer under `norm: group`
-            sources["groups"] = "norm_groups"
-        derived = {"in", "reduced"} | (
-            {"padding"} if op == "conv" and raw.padding is None else set()
-        )
-        args = {k: self.code(v, sources[k]) for k, v in values.items() if k not in derived}
-        if op in {"conv", "linear"}:
-            args["in"] = self.code(in_channels, channels)
-            if "padding" in derived:
-                args["padding"] = self.default_padding(values, raw)
-            return args, raw.out
-        if op in {"bn", "gn", "se"}:
-            args["channels"] = self.code(in_channels, channels)
-        return args, channels
-
-    def default_padding(self, values: dict[str, list[Any]], raw: Any) -> str:
-        """`dilation * (kernel - 1) // 2`, written simply (`padding=dilation`)."""
-        if all(p == values["padding"][0] for p in values["padding"]):
-            return repr(values["padding"][0])
-        kernels = values["kernel"]
-        if all(k == kernels[0] for k in kernels) and kernels[0] % 2:
-            half = (kernels[0] - 1) // 2
-            dilation = self.code(values["dilation"], raw.dilation)
-            return dilation if half == 1 else f"{half} * {dilation}"
-        return self.code(values["padding"], f"({raw.dilation}) * (({raw.kernel}) - 1) // 2")
-
     def layers(
         self, sequences: list[list[Op]], channels: Any, x: str, var: str = "out"
     ) -> tuple[list[str], Any]:
         """One forward line per op (`var = self.attr(x)`); constructors go to `init`."""
         lines = []
-        for ops in _aligned(sequences):
-            op, attr = ops[0].op, ops[0].attr
+        for aligned in _aligned(sequences):
+            op, attr = aligned[0].op, aligned[0].attr
             # an activation on the block input must not overwrite it: the shortcut reads it
-            module, channels = self.module(ops, channels, reads_input=x == "x")
-            if has_module(op) and attr not in self.attrs:
+            module, channels = self.module(aligned, channels, reads_input=x == "x")
+            if _definition(op).has_module and attr not in self.attrs:
                 self.attrs.add(attr)
                 self.init.append(f"self.{attr} = {module}")
-            lines.append(f"{var} = {forward_call(op, attr, x)}")
+            lines.append(f"{var} = {_definition(op).forward(attr, x)}")
             x = var
         return lines, channels
 
-    def module(self, ops: list[Op], channels: Any, reads_input: bool) -> tuple[str, Any]:
+    def module(self, instances: list[Op], channels: Any, reads_input: bool) -> tuple[str, Any]:
         """The constructor of one op across instances (a container for `sequential`)."""
-        op = ops[0].op
-        if op == "sequential":
+        if instances[0].op == "sequential":
             entries = []
-            for position, children in enumerate(_aligned([o.children for o in ops])):
-                child, channels = self.module(children, channels, reads_input and position == 0)
-                entries.append((children[0].attr, child))
+            children = _aligned([o.children for o in instances])
+            for position, aligned in enumerate(children):
+                child, channels = self.module(aligned, channels, reads_input and position == 0)
+                entries.append((aligned[0].attr, child))
             return _container(entries), channels
-        args, channels = self.op_args(ops, channels)
-        self.helpers.update({op} & set(HELPER_MODULES))
-        return constructor(op, args, not (reads_input and op in ACTIVATION_MODULES)), channels
+        definition = _definition(instances[0].op)
+        _, raw = layer_op(instances[0].source)
+        layer = Layer([o.args for o in instances], [o.in_shape[0] for o in instances], raw)
+        args = definition.write_args(layer, self, channels)
+        if definition.helper:
+            self.helpers.add(definition.helper)
+        inplace = not (reads_input and definition.activation)
+        return definition.constructor(args, inplace), definition.out_channels(layer, channels)
 
     def shortcut_lines(self, source: str) -> list[str]:
         kinds = {b.shortcut.kind for b in self.blocks}
@@ -332,7 +311,7 @@ class _BlockWriter:
         for param in params:
             if param.name == "downsample":
                 if block.shortcut.kind != "identity":
-                    args.append(f"downsample={shortcut_call(block)}")
+                    args.append(f"downsample={emitted_call(block.shortcut)}")
                 continue
             value = repr(block.env[param.name])
             if param.name == "drop_path" and self.drop_rule and block.depth:
@@ -349,9 +328,9 @@ def _aligned(sequences: list[list[Op]]) -> list[list[Op]]:
     if any(len(seq) != len(sequences[0]) for seq in sequences):
         raise InternalError("instances of one block class have different numbers of layers")
     aligned = [list(ops) for ops in zip(*sequences, strict=True)]
-    for ops in aligned:
-        if any((o.op, o.attr) != (ops[0].op, ops[0].attr) for o in ops):
-            raise InternalError(f"instances of one block class differ at layer {ops[0].attr!r}")
+    for layer in aligned:
+        if any((o.op, o.attr) != (layer[0].op, layer[0].attr) for o in layer):
+            raise InternalError(f"instances of one block class differ at layer {layer[0].attr!r}")
     return aligned
 
 
@@ -377,29 +356,19 @@ class _SelfAttributes(ast.NodeTransformer):
         return node
 
 
-def shortcut_call(block: Block) -> str:
-    s = block.shortcut
-    stride = f", stride={s.stride}" if s.stride != 1 else ""
-    if s.kind == "zeropad":
-        return (
-            f"ZeroPadShortcut(stride={s.stride}, extra_channels={s.out_channels - s.in_channels})"
-        )
-    if s.kind == "conv":
-        return f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1{stride}, bias=False)"
-    if s.kind == "avgdown_conv":
-        pool = f"nn.AvgPool2d({s.stride}, ceil_mode=True, count_include_pad=False)"
-        conv = f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1, bias=False)"
-        return f"nn.Sequential({pool if s.stride > 1 else 'nn.Identity()'}, {conv})"
-    return f"{HELPER_FUNCTIONS[s.kind]}({s.in_channels}, {s.out_channels}{stride})"
+class _Literals:
+    """An `ArgWriter` for the network class, where every value is a literal."""
+
+    def code(self, values: list[Any], source: Any) -> str:
+        return repr(values[0])
 
 
 def literal_args(op: Op) -> dict[str, str]:
-    args = {k: repr(v) for k, v in op.args.items()}
-    if op.op in {"bn", "gn", "se"}:
-        args["channels"] = repr(op.shape[0])
-    if op.op == "linear":
-        args["in"] = repr(op.in_shape[0])
-    return args
+    if op.op == "sequential":
+        return {}
+    _, raw = layer_op(op.source) if op.source is not None else ("", None)
+    layer = Layer([op.args], [op.in_shape[0] if op.in_shape else 0], raw)
+    return _definition(op.op).write_args(layer, _Literals(), repr(layer.in_channels[0]))
 
 
 def _container(entries: list[tuple[str, str]]) -> str:
@@ -474,7 +443,7 @@ class _NetworkView:
 def _module_expr(op: Op, args: dict[str, str] | None = None) -> str:
     if op.op == "sequential":
         return _container([(child.attr, _module_expr(child)) for child in op.children])
-    return constructor(op.op, args or literal_args(op))
+    return _definition(op.op).constructor(args or literal_args(op))
 
 
 def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
@@ -494,10 +463,11 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
             if inside:
                 contained.append((op.attr, _module_expr(op, args)))
                 continue
-            if has_module(op.op) and op.attr not in attrs:
+            definition = _definition(op.op)
+            if definition.has_module and op.attr not in attrs:
                 attrs.add(op.attr)
                 init.append(wrap(f"self.{op.attr} = {_module_expr(op, args)}", 8))
-            forward.append(f"x = {forward_call(op.op, op.attr, 'x')}")
+            forward.append(f"x = {definition.forward(op.attr, 'x')}")
 
     inside = net.features is not None
     emit_ops(net.stem, inside)
@@ -523,25 +493,9 @@ GAIN_NAMES = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmo
 LEAKY_RELU_SLOPE = 0.01  # nn.LeakyReLU's default negative_slope
 
 
-def _walk(ops: list[Op]) -> Iterator[Op]:
-    for op in ops:
-        yield op
-        yield from _walk(op.children)
-
-
-def network_ops(net: Network) -> Iterator[Op]:
-    """Every op of the network in order: stem, each stage's blocks and `after`, head."""
-    yield from _walk(net.stem)
-    for stage in net.stages:
-        for block in stage.blocks:
-            yield from _walk([*block.main, *block.gate, *block.post])
-        yield from _walk(stage.after)
-    yield from _walk(net.head)
-
-
 def activation_in_use(net: Network) -> str:
     """The network's most frequent activation (the first of equals; relu if it has none)."""
-    counts = Counter(op.op for op in network_ops(net) if op.op in ACTIVATION_MODULES)
+    counts = Counter(op.op for op in net.ops() if _definition(op.op).activation)
     return counts.most_common(1)[0][0] if counts else "relu"
 
 
@@ -572,7 +526,7 @@ def init_branches(net: Network, zero_init: list[tuple[str, str]]) -> list[tuple[
     ]
     branches = [(f"isinstance(module, {cls})", lines) for cls, lines in branches]
     if net.init.linear_bias == "zeros":
-        linears = [op for op in network_ops(net) if op.op == "linear"]
+        linears = [op for op in net.ops() if op.op == "linear"]
         guard = "" if all(op.args["bias"] for op in linears) else " and module.bias is not None"
         branches.append((f"isinstance(module, nn.Linear){guard}", ["nn.init.zeros_(module.bias)"]))
     return [(condition, lines) for condition, lines in branches if lines]
@@ -597,15 +551,12 @@ def templates_dir() -> Path:
 
 
 def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]:
-    """Which helper definitions the emitted file needs."""
+    """Which helper definitions the emitted file needs (keys of `names.HELPERS`)."""
     used = {b.shortcut.kind for w in writers for b in w.blocks} | {
         h for w in writers for h in w.helpers
     }
     top = [*net.stem, *net.head, *(op for stage in net.stages for op in stage.after)]
-    while top:
-        op = top.pop()
-        used.add(op.op)
-        top.extend(op.children)
+    used |= {_definition(op.op).helper or "" for op in walk(top) if op.op != "sequential"}
     if "named_sequential(" in source:
         used.add("named_sequential")
     if f"{DROP_RULE}(" in source:
@@ -613,14 +564,20 @@ def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]
     return used
 
 
-def generate(net: Network, params: int) -> str:
+def _plugin_sources(net: Network) -> list[str]:
+    """The definitions plugin ops bring (docs/ops.md), once each, in order of first use."""
+    used = (_definition(op.op) for op in net.ops() if op.op != "sequential")
+    return list(dict.fromkeys(op.helper_source.strip() for op in used if op.helper_source))
+
+
+def generate(net: Network) -> str:
     """The module's source; it is compiled here, so a file that would not parse is never written.
 
     Every user mistake was refused by the checked graph; a failure here is a bug
     in resgen, raised as `InternalError`.
     """
     try:
-        source = _generate(net, params)
+        source = _generate(net)
     except Exception as exc:  # a bug: one message, not a traceback, from the CLI
         raise InternalError(
             f"cannot write the code for {net.name!r}: {type(exc).__name__}: {exc}"
@@ -629,7 +586,7 @@ def generate(net: Network, params: int) -> str:
     return source
 
 
-def _generate(net: Network, params: int) -> str:
+def _generate(net: Network) -> str:
     grouped: dict[str, list[Block]] = {}
     for stage in net.stages:
         for block in stage.blocks:
@@ -647,6 +604,7 @@ def _generate(net: Network, params: int) -> str:
     view.init_branches = init_branches(net, zero_init)
     body = "\n".join([*(line for c in classes for line in c.init), *view.init])
     shape = "×".join(map(str, net.input))
+    params = net.params
     return (
         _environment()
         .get_template("model.py.j2")
@@ -660,6 +618,7 @@ def _generate(net: Network, params: int) -> str:
             class_doc=class_docstring(net, f"{params:,}", shape),
             drop_path=(repr(net.drop_path), net.residual_blocks),
             helpers=_helpers(net, writers, body),
+            plugin_sources=_plugin_sources(net),
             spec_name=repr(net.name),
         )
     )

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from resgen.graph.shapes import Shape, format_shape
-
-if TYPE_CHECKING:
-    from resgen.graph.expand import Expander
-    from resgen.spec.yaml_source import Path as KeyPath
 
 
 def implied_stride(in_shape: Shape, out_shape: Shape) -> int:
@@ -18,32 +12,31 @@ def implied_stride(in_shape: Shape, out_shape: Shape) -> int:
     return -(-in_shape[1] // out_shape[1])
 
 
-def check_join(
-    expander: Expander,
-    block: str,
-    join: str,
-    shortcut_kind: str,
-    inputs: list[tuple[str, dict[str, Any]]],
-    path: KeyPath,
-) -> None:
-    shapes = [expander.graph.nodes[node]["shape"] for node, _ in inputs]
+def join_problem(
+    block: str, join: str, option: str, shapes: list[Shape]
+) -> tuple[str, str] | None:
+    """What is wrong where a block's branches meet, as (message, hint); None if they fit.
+
+    `shapes` are the join's inputs in order: main then shortcut (shortcut then
+    main for `concat`), then the gate's for `gate`.
+    """
     main, short = (shapes[1], shapes[0]) if join == "concat" else (shapes[0], shapes[1])
     if join == "gate" and shapes[2] != main:
-        raise expander.error(
-            path,
+        return (
             f"{block}: the gate gives {format_shape(shapes[2])} but the main branch gives "
             f"{format_shape(main)}; the gate must match it (check its `out` and stride)",
+            "",
         )
     same_space = main[1:] == short[1:]
     if (join == "concat" and same_space) or (join != "concat" and main == short):
-        return
+        return None
     described = (
-        f"{block}: the main branch gives {format_shape(main)} but the {_name(shortcut_kind)} "
+        f"{block}: the main branch gives {format_shape(main)} but the {_name(option)} "
         f"shortcut gives {format_shape(short)}"
     )
     if join == "concat":
-        raise expander.error(path, f"{described}; a concat join needs equal spatial sizes")
-    raise expander.error(path, described, _fix(shortcut_kind, short, main))
+        return f"{described}; a concat join needs equal spatial sizes", ""
+    return described, _fix(option, short, main)
 
 
 def _name(kind: str) -> str:

@@ -19,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from resgen.codegen.pytorch_ops import ACTIVATION_MODULES
 from resgen.errors import SpecError
 from resgen.graph.model import Block, Network
+from resgen.ops.activation import ACTIVATIONS
 from resgen.spec.schema import BlockDef, Spec, layer_op
 from resgen.spec.yaml_source import Path as KeyPath
 
 ErrorFactory = Callable[[KeyPath, str, str], SpecError]
 
 _WORDS: dict[str, dict[Any, str]] = {
-    "activation": {op: expr[3 : expr.index("(")] for op, expr in ACTIVATION_MODULES.items()},
+    "activation": {op.name: op.module[3 : op.module.index("(")] for op in ACTIVATIONS},
     "norm": {"batch": "BN", "group": "GN", "none": "NoNorm"},
     "se": {True: "SE", False: "NoSE"},
     "zero_init": {True: "ZeroInit", False: "NoZeroInit"},

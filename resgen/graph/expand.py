@@ -1,44 +1,41 @@
-"""Expand a validated spec into the resolved `Network` and its networkx graph.
+"""Expand a validated spec into the IR (`resgen.graph.model.Network`).
 
-One pass in data-flow order: each layer's arguments are evaluated, a node is
-added, its output shape inferred from its inputs, and every join checked the
-moment it is made, so an error can name the block, both branch shapes and the
-place in the spec that caused it.
+One pass in data-flow order: each stage's settings are resolved into frozen
+values, then its blocks are built; each layer's arguments are resolved by its
+op (`resgen.ops`), a node is added with its shape and counts, and every join
+is checked the moment it is made, so an error can name the block, both branch
+shapes and the place in the spec that caused it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-import networkx as nx
-
+from resgen import ops
 from resgen.blocks import builtin_blocks, definition_problem, resolve_bases
 from resgen.errors import SpecError
 from resgen.graph import checks, size
 from resgen.graph.classes import assign_class_names, block_variant
-from resgen.graph.model import Block, Network, Op, Shortcut, Stage
+from resgen.graph.model import Block, Edge, Network, Node, Op, Shortcut, Stage
 from resgen.graph.scope import Scope
-from resgen.graph.shapes import Shape, ShapeProblem, format_shape, infer, se_channels
+from resgen.graph.settings import (
+    StageSettings,
+    knob,
+    names_in,
+    setting,
+    unused_defaults,
+    uses_dilation,
+)
+from resgen.graph.shapes import Shape, ShapeProblem, format_shape
+from resgen.graph.shortcuts import BUILDERS, Need, ShortcutProblem, layer_names
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
 from resgen.spec.name_template import TemplateError, parse_template
-from resgen.spec.names import (
-    BLOCK_ATTRIBUTES,
-    EMITTED_NAMES,
-    NETWORK_ATTRIBUTES,
-    attribute_problem,
-)
-from resgen.spec.schema import (
-    ACTIVATIONS,
-    LAYER_MODELS,
-    BlockDef,
-    InitSettings,
-    Spec,
-    layer_op,
-    suggest,
-)
+from resgen.spec.names import BLOCK_ATTRIBUTES, EMITTED_NAMES, NETWORK_ATTRIBUTES, attribute_problem
+from resgen.spec.schema import BlockDef, InitSettings, Spec, layer_op, make_layer, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source, format_path
 
@@ -46,29 +43,41 @@ BUILTIN = "<built-in block>"  # path marker: an error inside a library block typ
 MAX_BLOCKS = 10_000
 MAX_NODES = 250_000
 MAX_SIZE = 1_000_000  # channels, widths, spatial sizes, kernels
-BLOCK_PARAM_KNOBS = ("expansion", "groups", "width_per_group", "stride_on")
-NETWORK_KNOBS = ("norm", "norm_groups", "activation", "se", "zero_init", "shortcut_norm")
-NORMS = {"batch": "bn", "group": "gn", "none": None}
 
 
-def _synthetic(op: str, **args: Any) -> Any:
-    """A schema layer made in code (SE, drop-path), so codegen can read its args."""
-    return LAYER_MODELS[op].model_validate({op: args})
+class _LayerArgs:
+    """What an op may ask while resolving one layer's arguments (`resgen.ops.base.Resolver`)."""
+
+    def __init__(
+        self, expander: Expander, raw: Any, env: Mapping[str, Value], path: KeyPath,
+        stage_index: int | None, in_shape: Shape,
+    ) -> None:  # fmt: skip
+        self.expander, self.raw, self.env, self.path = expander, raw, env, path
+        self.stage_index, self.in_shape = stage_index, in_shape
+
+    def value(
+        self, raw: Any, key: str = "", *, minimum: int = 1, what: str = "", integer: bool = True
+    ) -> Any:
+        path = (*self.path, key) if key else self.path
+        return self.expander.value(raw, self.env, path, minimum=minimum, what=what, integer=integer)
+
+    def number(self, key: str, minimum: int = 1) -> int:
+        return self.value(getattr(self.raw, key), key, minimum=minimum)
+
+    def setting(self, name: str, default: Any) -> Any:
+        return setting(self.expander.spec, self.stage_index, name, default)
+
+    def error(self, key: str, message: str, hint: str = "") -> SpecError:
+        return self.expander.error((*self.path, key) if key else self.path, message, hint)
 
 
 class Expander:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.source: Source = source_of(spec)
-        self.graph = nx.DiGraph(name=spec.name)
         self.blocks: dict[str, BlockDef] = self._block_types()
         self.params: dict[str, Value] = dict(spec.params)
-        self.used_defaults: set[str] = set()
-        self.total_blocks = 0
-        self.block_number = 0  # global position, for the stochastic-depth rule
-        self.residual_blocks = 0
-        self.dilation = 1
-        self.last_node = "input"
+        self.nodes: dict[str, Node] = {}  # the IR's data flow, appended in order
 
     # ------------------------------------------------------------------ errors
 
@@ -139,68 +148,47 @@ class Expander:
             raise self.error(path, f"{what}{result:,} is larger than the limit {maximum:,}")
         return result
 
-    def knob(self, stage_index: int | None, name: str) -> tuple[Any, KeyPath] | None:
-        """A knob's value and where it was set: the stage, else `defaults`."""
-        owners: list[tuple[Any, KeyPath]] = []
-        if stage_index is not None:
-            owners.append((self.spec.stages[stage_index], ("stages", stage_index)))
-        owners.append((self.spec.defaults, ("defaults",)))
-        for owner, path in owners:
-            in_args = name in owner.args
-            value = owner.args[name] if in_args else getattr(owner, name, None)
-            if value is not None:
-                if path == ("defaults",):
-                    self.used_defaults.add(name)
-                return value, (*path, "args", name) if in_args else (*path, name)
-        return None
-
     def setting(self, stage_index: int | None, name: str, default: Any) -> Any:
-        found = self.knob(stage_index, name)
-        return default if found is None else found[0]
+        return setting(self.spec, stage_index, name, default)
 
-    # ------------------------------------------------------------------ graph
+    # ------------------------------------------------------------------ nodes
 
     def add_node(
         self,
         node: str,
         op: str,
         args: dict[str, Any],
-        inputs: list[tuple[str, dict[str, Any]]],
+        inputs: list[Edge],
         path: KeyPath,
         context: str,
         **attrs: Any,
     ) -> Shape:
-        in_shapes = [self.graph.nodes[src]["shape"] for src, _ in inputs]
+        """Add one node to the IR: its shape inferred by its op, its counts, its location."""
+        definition = _op(op)
+        in_shapes = [self.nodes[edge.source].shape for edge in inputs]
         try:
-            shape = infer(op, args, in_shapes)
+            shape = definition.shape(args, in_shapes)
         except ShapeProblem as exc:
             raise self.error(path, f"{context}: {exc}") from None
-        if self.graph.number_of_nodes() >= MAX_NODES:
+        if len(self.nodes) >= MAX_NODES:
             raise self.error(path, f"the network has more than {MAX_NODES:,} layers")
         written = self.written_at(path)
-        self.graph.add_node(
-            node,
-            op=op,
-            args=args,
-            shape=shape,
-            in_shape=in_shapes[0] if in_shapes else (),
+        in_shape = in_shapes[0] if in_shapes else ()
+        self.nodes[node] = Node(
+            node, op, args, shape, in_shape, tuple(inputs),
             location=self.source.locate(written),
             key=format_path(written),
+            params=definition.params(args, in_shape, shape),
+            macs=definition.macs(args, in_shape, shape),
+            activations=math.prod(shape),
             **attrs,
-        )
-        for src, edge in inputs:
-            self.graph.add_edge(src, node, shape=self.graph.nodes[src]["shape"], **edge)
+        )  # fmt: skip
         return shape
 
-    # ------------------------------------------------------------------ layers
+    def shape_of(self, node: str) -> Shape:
+        return self.nodes[node].shape
 
-    def concrete_op(self, op: str, stage_index: int | None, path: KeyPath) -> str | None:
-        """`norm` and `act` follow the spec's choice; `None` drops the layer."""
-        if op == "norm":
-            return NORMS[self.setting(stage_index, "norm", "batch")]
-        if op == "act":
-            return self.setting(stage_index, "activation", "relu")
-        return op
+    # ------------------------------------------------------------------ layers
 
     def layer(
         self,
@@ -215,32 +203,45 @@ class Expander:
     ) -> Op | None:
         op, raw = layer_op(layer)
         path = (*path, op)
-        concrete = self.concrete_op(op, stage_index, path)
-        if concrete is None:
+        in_shape = self.shape_of(current)
+        at = _LayerArgs(self, raw, env, path, stage_index, in_shape)
+        if op == "sequential":
+            return self.sequential(layer, raw, at, scope, current, where, **attrs)
+        concrete = _op(op).concrete(at)
+        if concrete is None:  # `norm` under `norm: none`
             return None
-        in_shape = self.graph.nodes[current]["shape"]
-        shared = concrete in ACTIVATIONS and getattr(raw, "name", None) is None
+        definition = _op(concrete)
+        shared = definition.shared and getattr(raw, "name", None) is None
+        counted = definition.attribute is not None
         try:
-            attr = scope.claim(getattr(raw, "name", None), concrete, shared)
+            attr = scope.claim(
+                getattr(raw, "name", None), definition.attribute or concrete, shared, counted
+            )
         except ValueError as exc:
             raise self.error((*path, "name"), str(exc)) from None
-        if concrete == "sequential":
-            inner = Scope(scope.path(attr), numbered=True)
-            children = self.sequence(
-                raw.layers, env, inner, current, (*path, "layers"), where, stage_index, **attrs
-            )
-            self.check_children(children, (*path, "layers"), where)
-            last = children[-1]
-            return Op("sequential", attr, {}, in_shape, last.shape, last.node, layer, children)
-        args = self.layer_args(concrete, raw, env, path, stage_index)
-        if len(in_shape) == 3 and concrete in {"conv", "se"}:
-            args["in"] = in_shape[0]
-        if concrete == "se" and len(in_shape) == 3:
-            args["reduced"] = se_channels(in_shape[0], args["reduction"], args["divisor"])
+        args = definition.resolve(raw, at)
         node = scope.node_id(attr)
         context = node.split("#")[0]
-        shape = self.add_node(node, concrete, args, [(current, {})], path, context, **attrs)
+        edges = [Edge(current)]
+        shape = self.add_node(node, concrete, args, edges, path, context, **attrs)
         return Op(concrete, attr, args, in_shape, shape, node, layer)
+
+    def sequential(
+        self, layer: Any, raw: Any, at: _LayerArgs, scope: Scope, current: str, where: str,
+        **attrs: Any,
+    ) -> Op:  # fmt: skip
+        try:
+            attr = scope.claim(raw.name, "sequential", False)
+        except ValueError as exc:
+            raise self.error((*at.path, "name"), str(exc)) from None
+        inner = Scope(scope.path(attr), numbered=True)
+        path = (*at.path, "layers")
+        children = self.sequence(
+            raw.layers, at.env, inner, current, path, where, at.stage_index, **attrs
+        )
+        self.check_children(children, path, where)
+        last = children[-1]
+        return Op("sequential", attr, {}, at.in_shape, last.shape, last.node, layer, children)
 
     def check_children(self, children: list[Op], path: KeyPath, where: str) -> None:
         """A sequential's layers: at least one, and all named or all numbered."""
@@ -255,59 +256,6 @@ class Expander:
                 "name every layer of a sequential, or none (then they are numbered 0, 1, ...)",
             )
 
-    def layer_args(
-        self, op: str, raw: Any, env: Mapping[str, Value], path: KeyPath, stage_index: int | None
-    ) -> dict[str, Any]:
-        def get(key: str, minimum: int = 1) -> int:
-            return self.value(getattr(raw, key), env, (*path, key), minimum=minimum)
-
-        if op == "conv":
-            kernel, dilation = get("kernel"), get("dilation")
-            padding = raw.padding
-            args = {
-                "out": get("out"),
-                "kernel": kernel,
-                "stride": get("stride"),
-                "dilation": dilation,
-                "groups": get("groups"),
-                "bias": raw.bias,
-            }
-            args["padding"] = (
-                dilation * (kernel - 1) // 2
-                if padding is None
-                else self.value(padding, env, (*path, "padding"), minimum=0)
-            )
-            return args
-        if op == "gn":
-            groups = getattr(raw, "groups", None)
-            if groups is None:  # a `norm` layer under `norm: group`
-                groups = self.setting(stage_index, "norm_groups", 32)
-            return {"groups": self.value(groups, env, path, what="norm groups: ")}
-        if op == "se":
-            return {"reduction": get("reduction"), "divisor": get("divisor")}
-        if op == "linear":
-            return {"out": get("out"), "bias": raw.bias}
-        if op in {"maxpool", "avgpool"}:
-            if raw.kernel is None:
-                if op == "maxpool":
-                    raise self.error(path, "maxpool needs a kernel")
-                return {"kernel": None}
-            kernel = get("kernel")
-            stride = kernel if raw.stride is None else get("stride")
-            padding = 0 if raw.padding is None else get("padding", minimum=0)
-            return {
-                "kernel": kernel,
-                "stride": stride,
-                "padding": padding,
-                "ceil_mode": raw.ceil_mode,
-            }
-        if op in {"dropout", "drop_path"}:
-            p = self.value(raw.p, env, (*path, "p"), integer=False)
-            if not isinstance(p, int | float) or isinstance(p, bool) or not 0 <= p < 1:
-                raise self.error((*path, "p"), f"{op} probability must be in [0, 1), got {p!r}")
-            return {"p": float(p)}
-        return {}
-
     def sequence(
         self,
         layers: list[Any],
@@ -319,64 +267,22 @@ class Expander:
         stage_index: int | None = None,
         **attrs: Any,
     ) -> list[Op]:
-        ops = []
+        built = []
         for index, layer in enumerate(layers):
             op = self.layer(layer, env, scope, current, (*path, index), where, stage_index, **attrs)
             if op is not None:
-                ops.append(op)
+                built.append(op)
                 current = op.node
-        return ops
+        return built
 
     # ------------------------------------------------------------------ stages
 
-    def stage_env(self, index: int, type_name: str, definition: BlockDef) -> dict[str, Value]:
-        stage = self.spec.stages[index]
+    def stage_settings(self, index: int, dilation: int) -> StageSettings:
+        """Resolve stage `index` (after stages whose dilation reached `dilation`)."""
+        spec = self.spec
+        stage = spec.stages[index]
         path: KeyPath = ("stages", index)
-        env: dict[str, Value] = dict(self.params)
-        env.update(definition.params)
-        env.setdefault("expansion", 1)
-        explicit = set(stage.args) | {k for k in BLOCK_PARAM_KNOBS if getattr(stage, k) is not None}
-        for name in sorted(explicit - set(definition.params)):
-            where = ("args", name) if name in stage.args else (name,)
-            raise self.error(
-                (*path, *where),
-                f"block type {type_name!r} has no parameter {name!r}",
-                "its parameters: " + (", ".join(sorted(definition.params)) or "none"),
-            )
-        for name in definition.params:
-            found = self.knob(index, name)
-            if found is None:
-                continue
-            raw, knob_path = found
-            default = definition.params[name]
-            if isinstance(default, str | bool | float) or isinstance(raw, bool | float):
-                env[name] = raw
-            else:
-                env[name] = self.value(raw, self.params, knob_path, minimum=0, what=f"{name}: ")
-        if self.setting(index, "norm", "batch") == "group":
-            groups = self.knob(index, "norm_groups")
-            env["norm_groups"] = 32 if groups is None else self.value(groups[0], env, groups[1])
-        if stage.width is not None:
-            env["width"] = self.value(stage.width, env, (*path, "width"))
-        elif "width" in _names_in(definition):
-            raise self.error(
-                (*path, "width"),
-                f"required key is missing: block type {type_name!r} needs a width",
-            )
-        dilation = self.knob(index, "dilation")
-        if dilation is not None:
-            self.dilation = self.value(dilation[0], env, dilation[1])
-        return env
-
-    def stage(self, index: int, current: str, scope: Scope) -> tuple[Stage, str]:
-        stage = self.spec.stages[index]
-        path: KeyPath = ("stages", index)
-        name = stage.name or f"layer{index + 1}"
-        try:
-            scope.claim(name, "stage", shared=False)
-        except ValueError:
-            raise self.error((*path, "name"), f"name {name!r} is already used") from None
-        type_name = stage.block or self.spec.defaults.block
+        type_name = stage.block or spec.defaults.block
         if type_name is None:
             raise self.error(path, "no block type", "set `block:` here or in `defaults`")
         if type_name not in self.blocks:
@@ -386,12 +292,12 @@ class Expander:
                 "known block types: " + ", ".join(sorted(self.blocks)),
             )
         definition = self.blocks[type_name]
-        if stage.block is None:
-            self.used_defaults.add("block")
-        count = self.block_counts[index]
         env = self.stage_env(index, type_name, definition)
+        found = knob(spec, index, "dilation")
+        if found is not None:
+            dilation = self.value(found[0], env, found[1])
         stride = self.value(stage.stride, env, (*path, "stride"))
-        names = _names_in(definition)
+        names = names_in(definition)
         for key, used in (("stride", stride == 1), ("width", stage.width is None)):
             if not used and key not in names:
                 raise self.error(
@@ -399,51 +305,132 @@ class Expander:
                     f"block type {type_name!r} does not use {key}, so this {key} would be ignored",
                     "downsample with layers in `after:` (a transition)" if key == "stride" else "",
                 )
-        first_dilation = self.dilation
+        first_dilation = dilation
         if stage.dilate:
             if stride == 1:
                 raise self.error(
                     (*path, "dilate"),
                     "this stage has stride 1, so there is no stride to replace by dilation",
                 )
-            if not _uses_dilation(definition):
+            if not uses_dilation(definition):
                 raise self.error(
                     (*path, "dilate"),
                     f"block type {type_name!r} has no dilated convolution to replace "
                     f"stride {stride}",
                     "use basic or bottleneck, or give its 3x3 conv `dilation: dilation`",
                 )
-            self.dilation *= stride
-            stride = 1
-        kind = self.shortcut_kind(index, definition)
-        stage_path = scope.path(name)
-        blocks = []
-        block_names: dict[str, int] = {}
-        for block_index in range(count):
-            block_name = self.block_name(index, block_index)
-            self.claim_block_name(index, block_name, block_names)
-            block_env = dict(env, dilation=first_dilation if block_index == 0 else self.dilation)
-            block = self.block(
-                f"{stage_path}.{block_name}",
-                block_index,
-                index,
-                type_name,
-                definition,
-                block_env,
-                stride if block_index == 0 else 1,
-                kind,
-                current,
-                path,
-            )
-            blocks.append(block)
-            current = self.last_node
-        after_env = dict(self.params, in_channels=self.graph.nodes[current]["shape"][0])
-        after = self.sequence(
-            stage.after, after_env, scope, current, (*path, "after"), "", index, stage=name
+            dilation, stride = dilation * stride, 1
+        shortcut, shortcut_path = self.shortcut_option(index, definition)
+        return StageSettings(
+            index=index,
+            name=stage.name or f"layer{index + 1}",
+            path=path,
+            type_name=type_name,
+            definition=definition,
+            base=(
+                ("blocks", type_name) if type_name in spec.blocks else (BUILTIN, index, type_name)
+            ),
+            env=MappingProxyType(env),
+            count=self.block_counts[index],
+            stride=stride,
+            first_dilation=first_dilation,
+            dilation=dilation,
+            shortcut=shortcut,
+            shortcut_path=shortcut_path,
         )
+
+    def stage_env(self, index: int, type_name: str, definition: BlockDef) -> dict[str, Value]:
+        stage = self.spec.stages[index]
+        path: KeyPath = ("stages", index)
+        env: dict[str, Value] = dict(self.params)
+        env.update(definition.params)
+        env.setdefault("expansion", 1)
+        explicit = set(stage.args) | {
+            k for k in ("expansion", "groups", "width_per_group", "stride_on")
+            if getattr(stage, k) is not None
+        }  # fmt: skip
+        for name in sorted(explicit - set(definition.params)):
+            where = ("args", name) if name in stage.args else (name,)
+            raise self.error(
+                (*path, *where),
+                f"block type {type_name!r} has no parameter {name!r}",
+                "its parameters: " + (", ".join(sorted(definition.params)) or "none"),
+            )
+        for name in definition.params:
+            found = knob(self.spec, index, name)
+            if found is None:
+                continue
+            raw, knob_path = found
+            default = definition.params[name]
+            if isinstance(default, str | bool | float) or isinstance(raw, bool | float):
+                env[name] = raw
+            else:
+                env[name] = self.value(raw, self.params, knob_path, minimum=0, what=f"{name}: ")
+        if self.setting(index, "norm", "batch") == "group":
+            groups = knob(self.spec, index, "norm_groups")
+            env["norm_groups"] = 32 if groups is None else self.value(groups[0], env, groups[1])
+        if stage.width is not None:
+            env["width"] = self.value(stage.width, env, (*path, "width"))
+        elif "width" in names_in(definition):
+            raise self.error(
+                (*path, "width"),
+                f"required key is missing: block type {type_name!r} needs a width",
+            )
+        return env
+
+    def shortcut_option(self, index: int, definition: BlockDef) -> tuple[str, KeyPath]:
+        stage = self.spec.stages[index]
+        if definition.shortcut == "none":
+            if stage.shortcut not in (None, "none"):
+                raise self.error(
+                    ("stages", index, "shortcut"),
+                    f"this block type has no shortcut, so shortcut {stage.shortcut!r} cannot apply",
+                    "use block: basic (or another residual block) for a shortcut",
+                )
+            return "none", ("stages", index)
+        if definition.join == "concat":
+            if stage.shortcut not in (None, "identity"):
+                raise self.error(
+                    ("stages", index, "shortcut"),
+                    f"this block type joins by concatenation, which keeps the block input as "
+                    f"it is, so shortcut {stage.shortcut!r} cannot apply",
+                )
+            return "identity", ("stages", index)
+        found = knob(self.spec, index, "shortcut")
+        if found is not None:
+            return found[0], found[1]
+        return definition.shortcut, ("stages", index)
+
+    def stage(
+        self, settings: StageSettings, current: str, scope: Scope, depth: int
+    ) -> tuple[Stage, str]:
+        """Build a stage's blocks and `after` layers; `depth` counts residual blocks before it."""
+        try:
+            scope.claim(settings.name, "stage", shared=False)
+        except ValueError:
+            raise self.error(
+                (*settings.path, "name"), f"name {settings.name!r} is already used"
+            ) from None
+        stage_path = scope.path(settings.name)
+        blocks: list[Block] = []
+        block_names: dict[str, int] = {}
+        for block_index in range(settings.count):
+            block_name = self.block_name(settings.index, block_index)
+            self.claim_block_name(settings.index, block_name, block_names)
+            if settings.residual:
+                depth += 1
+            block = self.block(f"{stage_path}.{block_name}", block_index, settings, current, depth)
+            blocks.append(block)
+            current = block.output
+        index = settings.index
+        after_env = dict(self.params, in_channels=self.shape_of(current)[0])
+        after = self.sequence(
+            self.spec.stages[index].after, after_env, scope, current, (*settings.path, "after"),
+            "", index, stage=settings.name,
+        )  # fmt: skip
         if after:
             current = after[-1].node
-        return Stage(name, blocks, path, after), current
+        return Stage(settings.name, blocks, settings.path, after), current
 
     def claim_block_name(self, stage_index: int, name: str, taken: dict[str, int]) -> None:
         """A block's name is an attribute of its stage: valid there, and its own."""
@@ -479,126 +466,91 @@ class Expander:
             )
         return name
 
-    def shortcut_kind(self, index: int, definition: BlockDef) -> tuple[str, KeyPath]:
-        stage = self.spec.stages[index]
-        if definition.shortcut == "none":
-            if stage.shortcut not in (None, "none"):
-                raise self.error(
-                    ("stages", index, "shortcut"),
-                    f"this block type has no shortcut, so shortcut {stage.shortcut!r} cannot apply",
-                    "use block: basic (or another residual block) for a shortcut",
-                )
-            return "none", ("stages", index)
-        if definition.join == "concat":
-            if stage.shortcut not in (None, "identity"):
-                raise self.error(
-                    ("stages", index, "shortcut"),
-                    f"this block type joins by concatenation, which keeps the block input as "
-                    f"it is, so shortcut {stage.shortcut!r} cannot apply",
-                )
-            return "identity", ("stages", index)
-        found = self.knob(index, "shortcut")
-        if found is not None:
-            return found[0], found[1]
-        return definition.shortcut, ("stages", index)
-
     # ------------------------------------------------------------------ blocks
 
     def block(
-        self,
-        block_path: str,
-        index: int,
-        stage_index: int,
-        type_name: str,
-        definition: BlockDef,
-        stage_env: Mapping[str, Value],
-        stride: int,
-        kind: tuple[str, KeyPath],
-        current: str,
-        stage_path: KeyPath,
+        self, block_path: str, index: int, stage: StageSettings, current: str, depth: int
     ) -> Block:
-        in_shape = self.graph.nodes[current]["shape"]
+        """Build one block after node `current`; `depth` is its place among residual blocks."""
+        in_shape = self.shape_of(current)
         if len(in_shape) != 3:
             raise self.error(
-                stage_path, f"{block_path}: blocks need a C×H×W input, got {format_shape(in_shape)}"
+                stage.path, f"{block_path}: blocks need a C×H×W input, got {format_shape(in_shape)}"
             )
-        env = dict(stage_env, in_channels=in_shape[0], stride=stride)
-        where = f"{block_path} ({type_name} block): "
-        shortcut_kind, shortcut_path = kind
-        residual = shortcut_kind != "none"
-        if residual:
-            self.block_number += 1
-        env["drop_path"] = self.drop_rate() if residual else 0.0
-        base: KeyPath = (
-            ("blocks", type_name)
-            if type_name in self.spec.blocks
-            else (BUILTIN, stage_index, type_name)
-        )
+        definition, base = stage.definition, stage.base
+        stride = stage.stride if index == 0 else 1
+        dilation = stage.first_dilation if index == 0 else stage.dilation
+        env = dict(stage.env, dilation=dilation, in_channels=in_shape[0], stride=stride)
+        where = f"{block_path} ({stage.type_name} block): "
+        residual = stage.residual
+        env["drop_path"] = self.drop_rate(depth) if residual else 0.0
         for name, raw in definition.let.items():
             env[name] = self.value(raw, env, (*base, "let", name), what=where)
         env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
         scope = Scope(block_path, reserved=BLOCK_ATTRIBUTES)
         attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
         layers = list(definition.main)
-        se = self.setting(stage_index, "se", None)
+        se = self.setting(stage.index, "se", None)
         if se:
-            layers.append(_synthetic("se", reduction=se))
+            layers.append(make_layer("se", reduction=se))
         if residual and env["drop_path"] > 0:
-            layers.append(_synthetic("drop_path", p="drop_path"))
+            layers.append(make_layer("drop_path", p="drop_path"))
         main = self.sequence(
-            layers, env, scope, current, (*base, "main"), where, stage_index, branch="main", **attrs
-        )
+            layers, env, scope, current, (*base, "main"), where, stage.index, branch="main",
+            **attrs,
+        )  # fmt: skip
         if not main:
             raise self.error(
                 (*base, "main"), f"{where}no layer is left (`norm: none` removes norm layers)"
             )
         zero_init = None
-        if residual and self.setting(stage_index, "zero_init", False):
-            norms = [op for op in main if op.op in {"bn", "gn"}]
+        if residual and self.setting(stage.index, "zero_init", False):
+            norms = [op for op in main if _op(op.op).normalization]
             if norms:
                 zero_init = norms[-1].attr
-                self.graph.nodes[norms[-1].node]["zero_init"] = True
+                self.nodes[norms[-1].node].zero_init = True
         gate: list[Op] = []
-        shortcut = Shortcut("none")
+        shortcut = Shortcut("none", option="none")
         last = main[-1].node
         join = ""
         if residual:
             tap = definition.shortcut_from
             source = current if tap is None else self._tap(main, tap, current, base, where)
-            shortcut, tail = self.shortcut(
-                block_path, shortcut_kind, current, source, main[-1].shape, stage_index,
-                shortcut_path, attrs,
-            )  # fmt: skip
+            shortcut = self.shortcut(block_path, stage, current, source, main[-1].shape, attrs)
             shortcut.tap = tap
-            edge = {"branch": "shortcut", "kind": shortcut.kind, "option": shortcut_kind}
-            inputs = [(main[-1].node, {"branch": "main"}), (tail, edge)]
+            tail = shortcut.nodes[-1] if shortcut.nodes else current  # identity: the input
+            edges = [
+                Edge(main[-1].node, "main"),
+                Edge(tail, "shortcut", shortcut.kind, stage.shortcut),
+            ]
             if definition.join == "concat":
-                inputs.reverse()  # DenseNet order: the input first, then the new features
+                edges.reverse()  # DenseNet order: the input first, then the new features
             if definition.join == "gate":
                 gate = self.sequence(
-                    definition.gate, env, scope, current, (*base, "gate"), where, stage_index,
+                    definition.gate, env, scope, current, (*base, "gate"), where, stage.index,
                     branch="gate", **attrs,
                 )  # fmt: skip
                 if not gate:
-                    raise self.error(stage_path, f"{where}a gate join needs `gate:` layers")
-                inputs.append((gate[-1].node, {"branch": "gate"}))
-            checks.check_join(
-                self, block_path, definition.join, shortcut_kind, inputs, shortcut_path
-            )
+                    raise self.error(stage.path, f"{where}a gate join needs `gate:` layers")
+                edges.append(Edge(gate[-1].node, "gate"))
+            shapes = [self.shape_of(edge.source) for edge in edges]
+            error = checks.join_problem(block_path, definition.join, stage.shortcut, shapes)
+            if error is not None:
+                raise self.error(stage.shortcut_path, *error)
             join = definition.join
             last = f"{block_path}.{join}"
-            self.add_node(last, join, {}, inputs, stage_path, block_path, **attrs)
+            self.add_node(last, join, {}, edges, stage.path, block_path, **attrs)
         self.check_out(env["out_channels"], last, definition, (*base, "out"), where)
         post = self.sequence(
-            definition.post, env, scope, last, (*base, "post"), where, stage_index, branch="post",
-            **attrs,
+            definition.post, env, scope, last, (*base, "post"), where, stage.index,
+            branch="post", **attrs,
         )  # fmt: skip
-        self.last_node = post[-1].node if post else last
+        output = post[-1].node if post else last
         return Block(
-            depth=self.block_number if residual else 0,
+            depth=depth if residual else 0,
             index=index,
             path=block_path,
-            type_name=type_name,
+            type_name=stage.type_name,
             definition=definition,
             env=env,
             main=main,
@@ -606,23 +558,24 @@ class Expander:
             join=join,
             post=post,
             in_shape=in_shape,
-            shape=self.graph.nodes[self.last_node]["shape"],
+            shape=self.shape_of(output),
             gate=gate,
             zero_init=zero_init,
             variant=block_variant(
                 definition,
-                lambda knob, default: self.setting(stage_index, knob, default),
+                lambda name, default: self.setting(stage.index, name, default),
                 se=bool(se),
                 zero_init=zero_init is not None,
                 drop_path=env["drop_path"] > 0,
             ),
+            output=output,
         )
 
     def check_out(
         self, declared: int, node: str, definition: BlockDef, path: KeyPath, where: str
     ) -> None:
         """A block type's `out` is what its layers give at the join (codegen relies on it)."""
-        actual = self.graph.nodes[node]["shape"][0]
+        actual = self.shape_of(node)[0]
         if actual != declared:
             raise self.error(
                 path,
@@ -637,7 +590,7 @@ class Expander:
         path = (*base, "shortcut_from")
         if not 0 <= tap < len(main) - 1:
             raise self.error(path, f"{where}shortcut_from {tap} is not a main-branch layer index")
-        in_shape, shape = self.graph.nodes[current]["shape"], main[tap].shape
+        in_shape, shape = self.shape_of(current), main[tap].shape
         if shape != in_shape:
             raise self.error(
                 path,
@@ -647,7 +600,7 @@ class Expander:
             )
         return main[tap].node
 
-    def drop_rate(self) -> float:
+    def drop_rate(self, depth: int) -> float:
         """Stochastic depth's linear rule: block l of L drops with p_L * l / L.
 
         The emitted code says the same: `drop_path_rate` (templates/helpers/drop_path_rate.py.j2).
@@ -657,62 +610,37 @@ class Expander:
             return 0.0
         if not 0 <= final < 1:
             raise self.error(("defaults", "drop_path"), f"must be in [0, 1), got {final}")
-        return round(final * self.block_number / self.residual_blocks, 6)
+        return round(final * depth / self.residual_blocks, 6)
 
     def shortcut(
-        self,
-        block_path: str,
-        kind: str,
-        current: str,
-        source: str,
-        main_shape: Shape,
-        stage_index: int,
-        path: KeyPath,
-        attrs: dict[str, Any],
-    ) -> tuple[Shortcut, str]:
-        """Add the shortcut's nodes; return its description and its last node."""
-        in_shape = self.graph.nodes[current]["shape"]
-        in_c, out_c = in_shape[0], main_shape[0]
-        stride = checks.implied_stride(in_shape, main_shape)
-        changes = in_c != out_c or stride != 1
-        if kind == "identity" or (kind in {"A", "B", "D"} and not changes):
-            return Shortcut("identity"), current
-        prefix = f"{block_path}.downsample"
-        attrs = dict(attrs, branch="shortcut")
-        if kind == "A":
-            if out_c < in_c:
-                raise self.error(
-                    path,
-                    f"{block_path}: shortcut A can only add channels, not reduce {in_c}→{out_c}",
-                    "use shortcut B (a 1x1 projection)",
-                )
-            args = {"stride": stride, "extra_channels": out_c - in_c}
-            self.add_node(prefix, "zeropad", args, [(source, {})], path, block_path, **attrs)
-            return Shortcut("zeropad", in_c, out_c, stride), prefix
-        with_norm = self.setting(stage_index, "shortcut_norm", True)
-        conv = {"in": in_c, "out": out_c, "kernel": 1, "stride": stride, "padding": 0,
-                "dilation": 1, "groups": 1, "bias": False}  # fmt: skip
-        nodes: list[tuple[str, str, dict[str, Any]]] = []
-        if kind == "D":
-            if stride > 1:
-                pool = {"kernel": stride, "stride": stride, "padding": 0, "ceil_mode": True}
-                nodes.append((f"{prefix}.0", "avgpool", pool))
-            conv["stride"] = 1
-            nodes.append((f"{prefix}.1", "conv", conv))
-            if with_norm:
-                nodes.append((f"{prefix}.2", "bn", {}))
-            kind_name = "avgdown" if with_norm else "avgdown_conv"
-        elif with_norm:
-            nodes += [(f"{prefix}.0", "conv", conv), (f"{prefix}.1", "bn", {})]
-            kind_name = "projection"
-        else:
-            nodes.append((prefix, "conv", conv))
-            kind_name = "conv"
-        tail = source
-        for node, op, args in nodes:
-            self.add_node(node, op, args, [(tail, {})], path, block_path, **attrs)
+        self, block_path: str, stage: StageSettings, current: str, source: str,
+        main_shape: Shape, attrs: dict[str, Any],
+    ) -> Shortcut:  # fmt: skip
+        """Build the shortcut the stage's option asks for (resgen/graph/shortcuts.py)."""
+        in_shape = self.shape_of(current)
+        need = Need(in_shape, main_shape, self.setting(stage.index, "shortcut_norm", True))
+        try:
+            kind, layers = BUILDERS[stage.shortcut](need)
+        except ShortcutProblem as exc:
+            raise self.error(stage.shortcut_path, f"{block_path}: {exc}", exc.hint) from None
+        if kind == "identity":
+            return Shortcut("identity", option=stage.shortcut)
+        names = layer_names(f"{block_path}.downsample", layers)
+        tail, nodes = source, []
+        for node, layer in zip(names, layers, strict=True):
+            if layer is None:
+                continue
+            op, args = layer
+            self.add_node(
+                node, op, args, [Edge(tail)], stage.shortcut_path, block_path,
+                **attrs, branch="shortcut",
+            )  # fmt: skip
             tail = node
-        return Shortcut(kind_name, in_c, out_c, stride), tail
+            nodes.append(node)
+        return Shortcut(
+            kind, in_shape[0], main_shape[0], need.stride, option=stage.shortcut,
+            nodes=tuple(nodes),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ network
 
@@ -727,8 +655,6 @@ class Expander:
             if sum(counts) > MAX_BLOCKS:
                 raise self.error(path, f"the network would have more than {MAX_BLOCKS:,} blocks")
             definition = self.blocks.get(stage.block or self.spec.defaults.block or "")
-            if definition is not None and definition.shortcut != "none":
-                self.residual_blocks += counts[-1]
             if definition is not None:
                 layers += size.stage_layers(definition, counts[-1], index, self.setting)
             if layers > MAX_NODES:
@@ -740,7 +666,15 @@ class Expander:
                 )
         return counts
 
-    def run(self) -> tuple[Network, nx.DiGraph]:
+    def count_residual(self) -> int:
+        residual = 0
+        for index, stage in enumerate(self.spec.stages):
+            definition = self.blocks.get(stage.block or self.spec.defaults.block or "")
+            if definition is not None and definition.shortcut != "none":
+                residual += self.block_counts[index]
+        return residual
+
+    def run(self) -> Network:
         spec = self.spec
         c, h, w = (self.value(size, {}, ("input", i)) for i, size in enumerate(spec.input))
         net = Network(
@@ -751,17 +685,15 @@ class Expander:
             features=spec.features,
             description=spec.description,
             init=spec.init or InitSettings(),
+            nodes=self.nodes,
         )
-        self.graph.add_node(
-            "input",
-            op="input",
-            args={},
-            shape=net.input,
-            in_shape=(),
-            location=self.source.locate(("input",)),
-            key="input",
-        )
+        self.nodes["input"] = Node(
+            "input", "input", {}, net.input, (), (),
+            location=self.source.locate(("input",)), key="input",
+            activations=0,
+        )  # fmt: skip
         self.block_counts = self.count_blocks()
+        self.residual_blocks = self.count_residual()
         net.drop_path, net.residual_blocks = spec.defaults.drop_path or 0.0, self.residual_blocks
         top = Scope("", reserved=NETWORK_ATTRIBUTES)
         body = Scope(spec.features, shareable=False) if spec.features else top
@@ -769,52 +701,28 @@ class Expander:
             top.claim(spec.features, "features", shared=False)
         net.stem = self.sequence(spec.stem, self.params, body, "input", ("stem",), stage="stem")
         current = net.stem[-1].node if net.stem else "input"
+        dilation, depth = 1, 0
         for index in range(len(spec.stages)):
-            stage, current = self.stage(index, current, body)
+            settings = self.stage_settings(index, dilation)
+            stage, current = self.stage(settings, current, body, depth)
             net.stages.append(stage)
+            dilation = settings.dilation
+            depth += settings.count if settings.residual else 0
         net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
-        self.check_defaults_used()
+        for path in unused_defaults(spec, self.blocks)[:1]:
+            raise self.error(path, f"no stage's block type has a parameter {path[-1]!r}")
         assign_class_names(spec, net, self.error)
-        last = net.head[-1].node if net.head else current
-        net.output = self.graph.nodes[last]["shape"]
-        self.graph.graph.update(network=net, output=last)
-        return net, self.graph
-
-    def check_defaults_used(self) -> None:
-        defaults = self.spec.defaults
-        for name in [*BLOCK_PARAM_KNOBS, *defaults.args]:
-            value = defaults.args.get(name) if name in defaults.args else getattr(defaults, name)
-            if value is not None and name not in self.used_defaults:
-                path = ("defaults", "args", name) if name in defaults.args else ("defaults", name)
-                raise self.error(path, f"no stage's block type has a parameter {name!r}")
+        net.output_node = net.head[-1].node if net.head else current
+        net.output = self.shape_of(net.output_node)
+        for key in ("params", "macs", "activations"):
+            setattr(net, key, sum(getattr(node, key) for node in self.nodes.values()))
+        return net
 
 
-def _names_in(definition: BlockDef) -> set[str]:
-    """Every name the block type's expressions read."""
-    names: set[str] = set()
-    pending: list[Any] = [definition.model_dump(exclude={"params", "doc", "class_name", "base"})]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str):
-            with contextlib.suppress(ExpressionError):  # plain strings are not expressions
-                names |= parse(item).names
-    return names
-
-
-def _uses_dilation(definition: BlockDef) -> bool:
-    for layer in definition.main:
-        op, raw = layer_op(layer)
-        if (
-            op == "conv"
-            and isinstance(raw.dilation, str)
-            and "dilation" in parse(raw.dilation).names
-        ):
-            return True
-    return False
+def _op(name: str) -> ops.OpDef:
+    definition = ops.get(name)
+    assert definition is not None, name
+    return definition
 
 
 def class_name_for(name: str) -> str:
@@ -823,5 +731,6 @@ def class_name_for(name: str) -> str:
     return derived + "Net" if derived in EMITTED_NAMES else derived or "Network"
 
 
-def expand(spec: Spec) -> tuple[Network, nx.DiGraph]:
+def expand(spec: Spec) -> Network:
+    """The IR of a validated spec; SpecError, located, for anything that cannot be built."""
     return Expander(spec).run()

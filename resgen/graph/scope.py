@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-AUTO_NUMBERED = {"conv": "conv", "bn": "bn", "gn": "gn", "linear": "fc"}
-
 
 class Scope:
     """Hands out attribute names; parameter-free activations may be shared."""
@@ -27,12 +25,13 @@ class Scope:
         self.calls: dict[str, int] = {}
         self.position = 0
 
-    def claim(self, name: str | None, op: str, shared: bool) -> str:
+    def claim(self, name: str | None, op: str, shared: bool, counted: bool = False) -> str:
+        """`name`, checked; else a name from `op` (numbered from 1 when `counted`: conv1)."""
         position, self.position = self.position, self.position + 1
         if name is None and self.numbered:
             name = str(position)
         if name is None:
-            name = self._automatic(op, shared and self.shareable)
+            name = self._automatic(op, shared and self.shareable, counted)
         elif name in self.reserved:
             raise ValueError(f"name {name!r} is already used: it is {self.reserved[name]}")
         elif name in self.shared:
@@ -43,21 +42,20 @@ class Scope:
         self.taken.add(name)
         return name
 
-    def _automatic(self, op: str, shared: bool) -> str:
+    def _automatic(self, base: str, shared: bool, counted: bool) -> str:
         """`relu` (shared), `conv1`, `conv2`, ..., `avgpool`, `avgpool2`: a name not yet taken."""
-        if shared and (op in self.shared or self._free(op)):
-            self.shared.add(op)
-            return op
-        base = AUTO_NUMBERED.get(op, op)
+        if shared and (base in self.shared or self._free(base)):
+            self.shared.add(base)
+            return base
         number = self.counters.get(base, 0) + 1
-        while not self._free(self._numbered(op, base, number)):
+        while not self._free(self._numbered(base, number, counted)):
             number += 1
         self.counters[base] = number
-        return self._numbered(op, base, number)
+        return self._numbered(base, number, counted)
 
     @staticmethod
-    def _numbered(op: str, base: str, number: int) -> str:
-        return f"{base}{number}" if op in AUTO_NUMBERED or number > 1 else base
+    def _numbered(base: str, number: int, counted: bool) -> str:
+        return f"{base}{number}" if counted or number > 1 else base
 
     def _free(self, name: str) -> bool:
         return name not in self.taken and name not in self.reserved

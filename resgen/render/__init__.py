@@ -13,8 +13,7 @@ from resgen.render.dot import LEVELS, to_dot
 from resgen.render.engine import RenderError, find_engine, run_graphviz
 
 if TYPE_CHECKING:
-    import networkx as nx
-
+    from resgen.graph.model import Network
     from resgen.render.engine import Engine
 
 FORMATS = ("svg", "png", "pdf", "dot", "html")
@@ -39,21 +38,21 @@ def default_level(fmt: str) -> str:
 
 
 def render(
-    graph: nx.DiGraph,
+    net: Network,
     fmt: str,
     level: str | None = None,
     roll: bool = False,
     engine: Engine | None = None,
 ) -> bytes:
-    """The diagram of `graph` in `fmt` (svg, png, pdf, dot or html), as bytes."""
+    """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown diagram format {fmt!r}; expected one of {', '.join(FORMATS)}")
     level = level or default_level(fmt)
     if fmt == "html":
         from resgen.render.html import to_html
 
-        return to_html(graph, level=level, roll=roll).encode()
-    source = to_dot(graph, level=level, roll=roll)
+        return to_html(net, level=level, roll=roll).encode()
+    source = to_dot(net, level=level, roll=roll)
     if fmt == "dot":
         return source.encode()
     return run_graphviz(source, fmt, engine)
@@ -82,9 +81,9 @@ def format_for(path: Path | None) -> str:
 
 
 def diagram_files(
-    graph: nx.DiGraph, stem: Path, formats: list[str], engine: Engine | None = None
+    net: Network, stem: Path, formats: list[str], engine: Engine | None = None
 ) -> dict[Path, bytes]:
     """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory."""
     return {
-        stem.with_name(f"{stem.name}.{fmt}"): render(graph, fmt, engine=engine) for fmt in formats
+        stem.with_name(f"{stem.name}.{fmt}"): render(net, fmt, engine=engine) for fmt in formats
     }

@@ -1,4 +1,4 @@
-"""Checked graph -> Graphviz DOT text, deterministically and without Graphviz.
+"""Checked network -> Graphviz DOT text, deterministically and without Graphviz.
 
 Levels: `layer` draws every op, with stages and blocks as clusters and each
 shortcut kind in its own line style; `block` draws one node per block (or per
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import networkx as nx
-
+from resgen.graph.model import Edge, Network
 from resgen.render.labels import compact, describe, details, format_shape
 from resgen.render.style import (
     CHANGE_COLOR,
@@ -67,11 +66,11 @@ def block_shortcut_text(group: Group) -> str:
     return f"{option}{group.shortcut} shortcut ({joined})"
 
 
-def to_dot(graph: nx.DiGraph, level: str = "layer", roll: bool = False) -> str:
-    """The DOT source of `graph` at `level` (stage, block or layer)."""
+def to_dot(net: Network, level: str = "layer", roll: bool = False) -> str:
+    """The DOT source of `net` at `level` (stage, block or layer)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    return _Writer(graph, level, build_tree(graph, roll)).write()
+    return _Writer(net, level, build_tree(net, roll)).write()
 
 
 @dataclass
@@ -89,8 +88,8 @@ class _Legend:
 
 
 class _Writer:
-    def __init__(self, graph: nx.DiGraph, level: str, tree: Tree) -> None:
-        self.graph = graph
+    def __init__(self, net: Network, level: str, tree: Tree) -> None:
+        self.net = net
         self.level = level
         self.tree = tree
         self.lines: list[str] = []
@@ -110,9 +109,8 @@ class _Writer:
     # ------------------------------------------------------------------ document
 
     def write(self) -> str:
-        g = self.graph.graph
-        name = g["network"].name if "network" in g else str(g.get("name", "network"))
-        title = f"{name}: {g.get('params', 0):,} parameters, {compact(g.get('macs', 0))} MACs"
+        name = self.net.name
+        title = f"{name}: {self.net.params:,} parameters, {compact(self.net.macs)} MACs"
         out = self.lines
         out.append(f"digraph {quote(name)} {{")
         out.append(
@@ -186,12 +184,12 @@ class _Writer:
             self.layer(item, indent)
 
     def layer(self, node: str, indent: str) -> None:
-        data = self.graph.nodes[node]
-        op = data.get("op", "?")
+        data = self.net.nodes[node]
+        op = data.op
         self.rep[node] = node
         block = self.block_of.get(node)
         short = suffix(block.name, node) if block else node
-        tooltip = "\n".join(f"{k}: {v}" for k, v in details(node, data).items())
+        tooltip = "\n".join(f"{k}: {v}" for k, v in details(data).items())
         pairs: list[tuple[str, str | float | int]]
         if self.is_join(node):
             style = join_style(op)
@@ -201,13 +199,13 @@ class _Writer:
             pairs += [("fillcolor", op_color(op)), ("margin", "0.02"), ("fontsize", 12)]
         else:
             self.legend.add(self.legend.ops, op)
-            text = describe(op, data.get("args", {}), data.get("shape", ()))
+            text = describe(op, data.args, data.shape)
             label = text if op == "input" or text == short else f"{short}\n{text}"
             pairs = [("label", label), ("fillcolor", op_color(op))]
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
 
     def is_join(self, node: str) -> bool:
-        return any("branch" in e for _, _, e in self.graph.in_edges(node, data=True))
+        return any(edge.branch for edge in self.net.nodes[node].inputs)
 
     def group_node(self, group: Group, indent: str) -> None:
         for node in group.nodes():
@@ -253,7 +251,7 @@ class _Writer:
             return f"{group.name} · {group.count} × {kind}"
         if not self.collapsed(group):
             return group.name
-        ops = [self.graph.nodes[n].get("op", "?") for n in group.nodes()]
+        ops = [self.net.nodes[n].op for n in group.nodes()]
         return f"{group.name} · {', '.join(ops)}"
 
     def cluster(self, group: Group, indent: str) -> None:
@@ -300,12 +298,12 @@ class _Writer:
 
     def edges(self) -> None:
         seen: set[tuple[str, str]] = set()
-        for source, target, data in self.graph.edges(data=True):
+        for source, target, data in self.net.edges():
             a, b = self.rep[source], self.rep[target]
             if a == b or (a, b) in seen or self.crosses_run(source, target):
                 continue
             seen.add((a, b))
-            shape = format_shape(data.get("shape", ()))
+            shape = format_shape(self.net.nodes[source].shape)
             pairs: list[tuple[str, str | float | int]] = [("label", shape)]
             kind = self.shortcut_kind(source, target, data) if self.level == "layer" else ""
             branch = self.extra_branch(target, data) if self.level == "layer" else ""
@@ -316,7 +314,7 @@ class _Writer:
                 pairs += [("penwidth", line.width), ("weight", 1)]
             elif kind:
                 line = shortcut_style(kind)
-                option = str(data.get("option", ""))
+                option = data.option
                 self.legend.shortcuts.setdefault(kind, [])
                 self.legend.add(self.legend.shortcuts[kind], option)
                 if len(option) == 1 and kind != "identity":
@@ -325,8 +323,8 @@ class _Writer:
                 pairs += [("penwidth", line.width), ("weight", 1)]
             else:
                 pairs.append(("weight", MAIN_WEIGHT))
-            if self.level == "layer" and "branch" in data:
-                pairs.append(("arrowhead", join_style(self.graph.nodes[target]["op"]).arrowhead))
+            if self.level == "layer" and data.branch:
+                pairs.append(("arrowhead", join_style(self.net.nodes[target].op).arrowhead))
             self.lines.append(f"  {quote(a)} -> {quote(b)} {attrs(pairs)};")
 
     def crosses_run(self, source: str, target: str) -> bool:
@@ -334,17 +332,17 @@ class _Writer:
         a, b = self.run_of.get(source), self.run_of.get(target)
         return a is not None and b is not None and a[0] == b[0] and a[1] != b[1]
 
-    def shortcut_kind(self, source: str, target: str, data: dict) -> str:
-        if data.get("branch") == "shortcut":
-            return str(data.get("kind", "shortcut"))
-        if self.graph.nodes[target].get("branch") == "shortcut":
+    def shortcut_kind(self, source: str, target: str, data: Edge) -> str:
+        if data.branch == "shortcut":
+            return data.kind or "shortcut"
+        if self.net.nodes[target].branch == "shortcut":
             block = self.block_of.get(target)
             return block.shortcut if block and block.shortcut else "shortcut"
         return ""
 
-    def extra_branch(self, target: str, data: dict) -> str:
+    def extra_branch(self, target: str, data: Edge) -> str:
         """A branch other than main, shortcut and post (a gate's T(x), ...), or ``""``."""
-        branch = data.get("branch") or self.graph.nodes[target].get("branch") or ""
+        branch = data.branch or self.net.nodes[target].branch or ""
         return "" if branch in {"main", "shortcut", "post"} else str(branch)
 
     # ------------------------------------------------------------------ legend

@@ -1,6 +1,6 @@
-"""Checked graph -> one self-contained interactive HTML page (no network, works from file://).
+"""Checked network -> one self-contained interactive HTML page (no network, works from file://).
 
-The page embeds the graph as JSON and lays it out in the browser with a small
+The page embeds the network as JSON and lays it out in the browser with a small
 script of our own (templates/render/view.js): residual networks are
 series-parallel, so a column-per-branch layout needs no layout library, and
 expanding or collapsing a stage or block is a re-layout in milliseconds.
@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 import jinja2
-import networkx as nx
 
 from resgen import __version__
+from resgen.graph.model import Network
 from resgen.render.dot import LEVELS, block_shortcut_text
 from resgen.render.labels import compact, describe, format_shape
 from resgen.render.style import BRANCHES, CHANGE_COLOR, JOINS, SHORTCUTS, join_style, op_color
@@ -24,11 +24,11 @@ from resgen.render.tree import Group, build_tree
 TEMPLATE_FOLDER = "render"
 
 
-def to_html(graph: nx.DiGraph, level: str = "stage", roll: bool = False) -> str:
+def to_html(net: Network, level: str = "stage", roll: bool = False) -> str:
     """The page; `level` is how far it opens unfolded, `roll` folds identical runs."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    data = payload(graph, level, roll)
+    data = payload(net, level, roll)
     env = _environment()
     folder = env.loader.searchpath[0]  # type: ignore[union-attr]
     template = env.get_template(f"{TEMPLATE_FOLDER}/view.html.j2")
@@ -67,43 +67,40 @@ def embed_json(data: Any) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def payload(graph: nx.DiGraph, level: str, roll: bool) -> dict[str, Any]:
+def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
     """Everything the page shows, in data-flow order."""
-    names = list(graph.nodes)
-    index = {name: i for i, name in enumerate(names)}
-    joins = {v for _, v, e in graph.edges(data=True) if "branch" in e}
+    index = {name: i for i, name in enumerate(net.nodes)}
+    joins = {node.id for node in net.nodes.values() if any(e.branch for e in node.inputs)}
     nodes = []
-    for name, data in graph.nodes(data=True):
-        args = data.get("args", {})
+    for name, node in net.nodes.items():
         nodes.append(
             {
                 "id": name,
-                "op": data.get("op", "?"),
-                "d": describe(data.get("op", "?"), args, data.get("shape", ())),
-                "s": format_shape(data.get("shape", ())),
-                "i": format_shape(data.get("in_shape", ())),
-                "p": data.get("params", 0),
-                "m": data.get("macs", 0),
-                "a": data.get("activations", 0),
-                "br": data.get("branch", ""),
+                "op": node.op,
+                "d": describe(node.op, node.args, node.shape),
+                "s": format_shape(node.shape),
+                "i": format_shape(node.in_shape),
+                "p": node.params,
+                "m": node.macs,
+                "a": node.activations,
+                "br": node.branch or "",
                 "j": 1 if name in joins else 0,
-                "loc": str(data.get("location", "")),
-                "args": {k: v for k, v in args.items() if isinstance(v, str | int | float | bool)},
+                "loc": str(node.location or ""),
+                "args": {
+                    k: v for k, v in node.args.items() if isinstance(v, str | int | float | bool)
+                },
             }
         )
     edges = [
-        [index[u], index[v], e.get("kind", ""), str(e.get("option", "")), e.get("branch", "")]
-        for u, v, e in graph.edges(data=True)
+        [index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()
     ]
-    tree = build_tree(graph, roll)
+    tree = build_tree(net, roll)
     ops = list(dict.fromkeys(n["op"] for n in nodes))
-    g = graph.graph
-    network = g.get("network")
     return {
-        "name": network.name if network is not None else str(g.get("name", "network")),
-        "input": format_shape(tuple(network.input)) if network is not None else "",
-        "output": format_shape(graph.nodes[g["output"]]["shape"]) if "output" in g else "",
-        "totals": {k: g.get(k, 0) for k in ("params", "macs", "activations")},
+        "name": net.name,
+        "input": format_shape(net.input),
+        "output": format_shape(net.output),
+        "totals": {"params": net.params, "macs": net.macs, "activations": net.activations},
         "level": level,
         "roll": roll,
         "nodes": nodes,

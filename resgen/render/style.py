@@ -1,7 +1,8 @@
 """Colours and line styles shared by the Graphviz and the HTML renderings.
 
-Unknown ops get a colour derived from a stable hash of their name, so a new op
-is drawn (and drawn the same on every run) without a change here.
+Each op carries its own colour and, for joins, its symbol (resgen/ops/). An op
+without a colour gets one from a stable hash of its name, so a new op is drawn
+(and drawn the same on every run) without a change here.
 """
 
 from __future__ import annotations
@@ -9,21 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-OP_COLORS: dict[str, str] = {
-    "input": "#e7e7e7",
-    "conv": "#9ecae1",
-    "bn": "#fdd49e",
-    "relu": "#c7e9c0",
-    "maxpool": "#dadaeb",
-    "avgpool": "#bcbddc",
-    "flatten": "#f0f0f0",
-    "linear": "#fcbba1",
-    "dropout": "#fff7bc",
-    "zeropad": "#fdae6b",
-    "add": "#ffffff",
-    "concat": "#ffffff",
-    "gate": "#ffffff",
-}
+from resgen import ops
+from resgen.ops.join import Add, Concat, Gate, JoinStyle
+
 _EXTRA = ("#ccebc5", "#b3cde3", "#decbe4", "#fed9a6", "#e5d8bd", "#fddaec", "#d9d9d9", "#b3e2cd")
 
 GROUP_COLOR = "#f2f2f2"  # collapsed stages and blocks
@@ -33,8 +22,10 @@ EDGE_COLOR = "#555555"
 
 
 def op_color(op: str) -> str:
-    if op in OP_COLORS:
-        return OP_COLORS[op]
+    """The op's own colour (resgen/ops/), else one from a stable hash of its name."""
+    definition = ops.get(op)
+    if definition is not None and definition.color:
+        return definition.color
     digest = hashlib.sha256(op.encode()).digest()
     return _EXTRA[digest[0] % len(_EXTRA)]
 
@@ -82,19 +73,7 @@ def shortcut_label(kind: str, options: list[str]) -> str:
     return base
 
 
-@dataclass(frozen=True)
-class JoinStyle:
-    symbol: str  # what the join node shows
-    dot_shape: str
-    arrowhead: str  # on the edges into the join (Graphviz)
-    label: str
-
-
-JOINS: dict[str, JoinStyle] = {
-    "add": JoinStyle("+", "circle", "normal", "add join (+)"),
-    "concat": JoinStyle("‖", "invtrapezium", "diamond", "concat join (‖, channels stacked)"),
-    "gate": JoinStyle("σ", "octagon", "dot", "gated join (σ)"),
-}
+JOINS: dict[str, JoinStyle] = {op.name: op.style for op in (Add, Concat, Gate)}
 
 
 def join_style(op: str) -> JoinStyle:

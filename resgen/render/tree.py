@@ -1,8 +1,8 @@
-"""The diagram's hierarchy, read from the graph: stem, stages, runs, blocks, layers.
+"""The diagram's hierarchy: stem, stages, runs, blocks, layers.
 
-Both renderers draw from this tree. It uses only the graph contract (node
-attributes `stage`, `block`, `branch`; join edges' `branch`, `kind`, `option`)
-plus the block type names from `graph.graph["network"]` where present.
+Both renderers draw from this tree, read from the IR: nodes in data-flow order
+with their stage and block, and each block's type, shortcut and join as the
+expander recorded them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
+from resgen.graph.model import Network
 from resgen.graph.shapes import Shape
 
 
@@ -68,39 +67,43 @@ class Tree:
                 yield from item.groups()
 
 
-def build_tree(graph: nx.DiGraph, roll: bool = False) -> Tree:
-    """Group the graph's nodes in data-flow order; with `roll`, fold identical runs."""
+def build_tree(net: Network, roll: bool = False) -> Tree:
+    """Group the network's nodes in data-flow order; with `roll`, fold identical runs."""
+    blocks = {block.path: block for block in net.blocks()}
     top: list[str | Group] = []
     stages: dict[str, Group] = {}
-    blocks: dict[str, Group] = {}
-    for node, data in graph.nodes(data=True):
-        stage_name = data.get("stage")
-        if stage_name is None:
-            top.append(node)
+    groups: dict[str, Group] = {}
+    for node in net.nodes.values():
+        if node.stage is None:
+            top.append(node.id)
             continue
-        stage = stages.get(stage_name)
+        stage = stages.get(node.stage)
         if stage is None:
-            kind = stage_name if stage_name in {"stem", "head"} else "stage"
-            stage = stages[stage_name] = Group(kind, stage_name)
+            kind = node.stage if node.stage in {"stem", "head"} else "stage"
+            stage = stages[node.stage] = Group(kind, node.stage)
             top.append(stage)
-        block_path = data.get("block")
-        if block_path is None:
-            stage.items.append(node)
+        if node.block is None:
+            stage.items.append(node.id)
             continue
-        block = blocks.get(block_path)
-        if block is None:
-            block = blocks[block_path] = Group("block", block_path)
-            stage.items.append(block)
-        block.items.append(node)
-    types = _block_types(graph)
-    for block in blocks.values():
-        block.type_name = types.get(block.name, "block")
-        _summarise(graph, block)
-        _find_join(graph, block)
+        group = groups.get(node.block)
+        if group is None:
+            block = blocks[node.block]
+            group = groups[node.block] = Group(
+                "block",
+                node.block,
+                type_name=block.type_name,
+                shortcut="" if block.shortcut.kind == "none" else block.shortcut.kind,
+                option="" if block.shortcut.kind == "none" else block.shortcut.option,
+                join=block.join,
+            )
+            stage.items.append(group)
+        group.items.append(node.id)
+    for group in groups.values():
+        _summarise(net, group)
     for stage in stages.values():
         if roll and stage.kind == "stage":
-            stage.items = _roll(graph, stage.items)
-        _summarise(graph, stage)
+            stage.items = _roll(net, stage.items)
+        _summarise(net, stage)
         inner = [item for item in stage.items if isinstance(item, Group)]
         stage.count = sum(item.count for item in inner)
         names = sorted({item.type_name for item in inner})
@@ -108,33 +111,14 @@ def build_tree(graph: nx.DiGraph, roll: bool = False) -> Tree:
     return Tree(top)
 
 
-def _block_types(graph: nx.DiGraph) -> dict[str, str]:
-    network = graph.graph.get("network")
-    if network is None:
-        return {}
-    return {block.path: block.type_name for stage in network.stages for block in stage.blocks}
-
-
-def _summarise(graph: nx.DiGraph, group: Group) -> None:
-    nodes = list(group.nodes())
+def _summarise(net: Network, group: Group) -> None:
+    nodes = [net.nodes[node] for node in group.nodes()]
     if not nodes:
         return
-    first, last = graph.nodes[nodes[0]], graph.nodes[nodes[-1]]
-    group.in_shape = tuple(first.get("in_shape", ()))
-    group.shape = tuple(last.get("shape", ()))
-    group.params = sum(graph.nodes[n].get("params", 0) for n in nodes)
-    group.macs = sum(graph.nodes[n].get("macs", 0) for n in nodes)
-    group.activations = sum(graph.nodes[n].get("activations", 0) for n in nodes)
-
-
-def _find_join(graph: nx.DiGraph, block: Group) -> None:
-    for node in block.nodes():
-        for _, target, data in graph.in_edges(node, data=True):
-            if data.get("branch") == "shortcut":
-                block.shortcut = data.get("kind", "")
-                block.option = str(data.get("option", ""))
-                block.join = graph.nodes[target].get("op", "")
-                return
+    group.in_shape, group.shape = nodes[0].in_shape, nodes[-1].shape
+    group.params = sum(node.params for node in nodes)
+    group.macs = sum(node.macs for node in nodes)
+    group.activations = sum(node.activations for node in nodes)
 
 
 def suffix(block: str, node: str) -> str:
@@ -142,22 +126,22 @@ def suffix(block: str, node: str) -> str:
     return node[len(block) + 1 :] if node.startswith(block + ".") else node
 
 
-def _signature(graph: nx.DiGraph, block: Group) -> tuple[Any, ...]:
+def _signature(net: Network, block: Group) -> tuple[Any, ...]:
     """Everything that makes two blocks draw alike: ops, args, shapes, wiring."""
     inside = set(block.nodes())
     parts: list[Any] = [block.in_shape]
     for node in block.nodes():
-        data = graph.nodes[node]
+        data = net.nodes[node]
         wiring = tuple(
-            (suffix(block.name, src) if src in inside else "<in>", repr(sorted(edge.items())))
-            for src, _, edge in graph.in_edges(node, data=True)
+            (suffix(block.name, e.source) if e.source in inside else "<in>", repr(e.attributes()))
+            for e in data.inputs
         )
-        args = repr(sorted(data.get("args", {}).items()))
-        parts.append((suffix(block.name, node), data.get("op"), args, data.get("shape"), wiring))
+        args = repr(sorted(data.args.items()))
+        parts.append((suffix(block.name, node), data.op, args, data.shape, wiring))
     return tuple(parts)
 
 
-def _roll(graph: nx.DiGraph, items: list[str | Group]) -> list[str | Group]:
+def _roll(net: Network, items: list[str | Group]) -> list[str | Group]:
     """Fold each run of two or more identical consecutive blocks into a `run` group."""
     result: list[str | Group] = []
     run: list[Group] = []
@@ -178,7 +162,7 @@ def _roll(graph: nx.DiGraph, items: list[str | Group]) -> list[str | Group]:
                 join=first.join,
                 count=len(run),
             )
-            _summarise(graph, group)
+            _summarise(net, group)
             result.append(group)
         run.clear()
 
@@ -188,7 +172,7 @@ def _roll(graph: nx.DiGraph, items: list[str | Group]) -> list[str | Group]:
             key = None
             result.append(item)
             continue
-        signature = _signature(graph, item)
+        signature = _signature(net, item)
         if signature != key:
             flush()
             key = signature

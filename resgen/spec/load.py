@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from resgen.errors import SpecError, SpecErrors
-from resgen.spec.schema import LAYER_MODELS, Spec
+from resgen.spec.schema import Spec
 from resgen.spec.yaml_source import (
     MAX_SPEC_BYTES,
     Source,
@@ -138,13 +138,8 @@ def _translate(exc: ValidationError, source: Source) -> SpecError:
 
 
 def _yaml_path(loc: tuple[Any, ...]) -> KeyPath:
-    """Pydantic repeats a layer's op as its union tag; drop the repeat."""
-    path: list[str | int] = []
-    for part in loc:
-        if (path and part == path[-1] and part in LAYER_MODELS) or part == "[key]":
-            continue
-        path.append(part)
-    return tuple(path)
+    """Pydantic's error location as a key path (`[key]` marks a bad mapping key: drop it)."""
+    return tuple(part for part in loc if part != "[key]")
 
 
 def _kind_of(value: Any) -> str:

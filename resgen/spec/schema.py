@@ -1,250 +1,89 @@
 """The spec language as pydantic models: validation and the JSON Schema.
 
-Numbers that may depend on named params are `IntExpr`: an integer, or a string
-holding a small expression (see `resgen.spec.expr`) evaluated later, when the
-network is expanded. Every model forbids unknown keys and suggests the closest
-known one.
+The layers a spec may write are the ops in the registry (`resgen.ops`), each
+validated against its own argument model, plus `sequential`, which groups
+layers. Value types and the strict base model are in `resgen.spec.fields`.
 """
 
 from __future__ import annotations
 
-import difflib
-import keyword
-import re
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from functools import cache
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
     Field,
-    PlainValidator,
     PrivateAttr,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
-    Tag,
-    model_validator,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
-from resgen.spec.expr import ExpressionError, parse
-from resgen.spec.names import attribute_problem, class_problem, parameter_problem
+from resgen import ops
+from resgen.ops import activation
+from resgen.spec.fields import (
+    ClassName,
+    Identifier,
+    IntExpr,
+    LayerName,
+    ParameterName,
+    Scalar,
+    StrictModel,
+    _shown,
+    suggest,
+)
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-
-
-def suggest(word: str, choices: Any) -> str:
-    """` (did you mean 'x'?)` for the closest choice, or nothing."""
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _shown(value: str) -> str:
-    """`repr` of a user string, cut short so a huge value cannot flood the message."""
-    text = repr(value)
-    return text if len(text) <= 50 else text[:45] + "...'"
-
-
-def _identifier(value: str) -> str:
-    if not _IDENTIFIER.fullmatch(value) or keyword.iskeyword(value):
-        raise PydanticCustomError(
-            "identifier",
-            "{value} is not a valid name: use letters, digits and _ "
-            "(not starting with a digit, at most 64 characters, not a Python keyword)",
-            {"value": _shown(value)},
-        )
-    return value
-
-
-def _class_name(value: str) -> str:
-    _identifier(value)
-    problem = class_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_class", "{value} cannot name a class: {problem}",
-            {"value": repr(value), "problem": problem},
-        )  # fmt: skip
-    return value
-
-
-def _layer_name(value: str) -> str:
-    _identifier(value)
-    problem = attribute_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_name",
-            "{value} cannot name a layer: it {problem}",
-            {"value": _shown(value), "problem": problem},
-        )
-    return value
-
-
-def _parameter_name(value: str) -> str:
-    _identifier(value)
-    problem = parameter_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_parameter",
-            "{value} cannot name a block parameter: it {problem}",
-            {"value": _shown(value), "problem": problem},
-        )
-    return value
-
-
-def _expression(value: str) -> str:
-    try:
-        parse(value)
-    except ExpressionError as exc:
-        raise PydanticCustomError("expression", "{problem}", {"problem": str(exc)}) from None
-    return value
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else f"{type(value).__name__} {value!r}"[:60]
-
-
-def _int_or_expression(value: Any) -> int | str:
-    if isinstance(value, str):
-        return _expression(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise PydanticCustomError(
-        "int_expr",
-        "expected an integer or an expression string, got {got}",
-        {"got": _kind(value)},
-    )
-
-
-def _number_or_expression(value: Any) -> float | int | str:
-    if isinstance(value, float):
-        return value
-    try:
-        return _int_or_expression(value)
-    except PydanticCustomError:
-        raise PydanticCustomError(
-            "number_expr",
-            "expected a number or an expression string, got {got}",
-            {"got": _kind(value)},
-        ) from None
-
-
-def _scalar(value: Any) -> bool | int | float | str:
-    if isinstance(value, bool | int | float | str):
-        return value
-    raise PydanticCustomError(
-        "scalar", "expected a number, string or boolean, got {got}", {"got": _kind(value)}
-    )
-
-
-Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
-ClassName = Annotated[StrictStr, AfterValidator(_class_name)]
-LayerName = Annotated[StrictStr, AfterValidator(_layer_name)]
-ParameterName = Annotated[StrictStr, AfterValidator(_parameter_name)]
-IntExpr = Annotated[
-    Any,
-    PlainValidator(_int_or_expression, json_schema_input_type=int | str),
-    Field(description="an integer, or an expression over params such as 'width * 4'"),
-]
-NumberExpr = Annotated[
-    Any, PlainValidator(_number_or_expression, json_schema_input_type=float | int | str)
-]
-Scalar = Annotated[Any, PlainValidator(_scalar, json_schema_input_type=bool | int | float | str)]
+__all__ = ["suggest"]
 
 ShortcutKind = Literal["identity", "A", "B", "C", "D", "none"]
 JoinKind = Literal["add", "concat", "gate"]
-
-
-class StrictModel(BaseModel):
-    """Base model: strict types, unknown keys refused with a suggestion."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = {f.alias or name for name, f in cls.model_fields.items()}
-            for key in data:
-                if key not in known:
-                    raise PydanticCustomError(
-                        "unknown_key",
-                        "unknown key {shown}{suggestion}; expected one of: {known}",
-                        {
-                            "key": repr(key),
-                            "shown": _shown(str(key)),
-                            "suggestion": suggest(str(key), known),
-                            "known": ", ".join(sorted(known)),
-                        },
-                    )
-            _refuse_nulls(cls, data)
-        return data
-
-
-def _refuse_nulls(model: type[BaseModel], data: dict[str, Any]) -> None:
-    """A key set to null would quietly mean "not set": refuse it, so `shortcut: null`
-    cannot pass for `shortcut: none`. (Required keys get pydantic's type message.)"""
-    for name, field in model.model_fields.items():
-        key = field.alias or name
-        if key in data and data[key] is None and not field.is_required():
-            none = "none" in _literal_values(field.annotation)
-            raise PydanticCustomError(
-                "null_value",
-                "null is not a value: leave the key out for its default"
-                + ("; write 'none' for no {key}" if none else ""),
-                {"key": key},
-            )
-
-
-def _literal_values(annotation: Any) -> set[Any]:
-    """The values of every `Literal` inside a type annotation."""
-    if get_origin(annotation) is Literal:
-        return set(get_args(annotation))
-    return {value for arg in get_args(annotation) for value in _literal_values(arg)}
-
+ACTIVATIONS = tuple(op.name for op in activation.ACTIVATIONS)  # the `activation:` choices
 
 # ----------------------------------------------------------------------------- layers
 
 
-class ConvArgs(StrictModel):
-    """2-D convolution. `padding` defaults to `dilation * (kernel - 1) // 2`."""
+def _validate_layer(value: Any, handler: ValidatorFunctionWrapHandler) -> BaseModel:
+    """`- relu`, `- relu:` (null) and `- relu: {}` alike; the op's own model checks its keys."""
+    if isinstance(value, BaseModel) and type(value) in _LAYER_TYPES:
+        return value
+    if isinstance(value, str):
+        value = {value: {}}
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "layer", "expected a layer (e.g. {example}), got {got}",
+            {"example": "`conv: {out: 64}`", "got": type(value).__name__},
+        )  # fmt: skip
+    if len(value) != 1:
+        raise PydanticCustomError(
+            "layer_shape",
+            "a layer is a mapping with exactly one key, the op (e.g. {example}); got keys {keys}",
+            {"keys": ", ".join(map(_shown, map(str, value))) or "none",
+             "example": "`conv: {out: 64}`"},
+        )  # fmt: skip
+    ((op, args),) = value.items()
+    model = layer_model(str(op)) if isinstance(op, str) else None
+    if model is None:
+        names = layer_names()
+        raise PydanticCustomError(
+            "unknown_op",
+            "unknown layer op {op}{suggestion}; known ops: {known}",
+            {"op": _shown(str(op)), "suggestion": suggest(str(op), names),
+             "known": ", ".join(names)},
+        )  # fmt: skip
+    return model.model_validate({op: {} if args is None else args})
 
-    out: IntExpr
-    kernel: IntExpr = 3
-    stride: IntExpr = 1
-    padding: IntExpr | None = None
-    dilation: IntExpr = 1
-    groups: IntExpr = 1
-    bias: StrictBool = False
-    name: LayerName | None = None
 
-
-class NormArgs(StrictModel):
-    """Normalization over channels (batch norm for `bn`, the spec's choice for `norm`)."""
-
-    name: LayerName | None = None
-
-
-class ActivationArgs(StrictModel):
-    name: LayerName | None = None
-
-
-class GroupNormArgs(StrictModel):
-    """Group normalization; `groups` must divide the channels."""
-
-    groups: IntExpr = 32
-    name: LayerName | None = None
-
-
-class SqueezeExciteArgs(StrictModel):
-    """Squeeze-and-excitation: reduced channels = make_divisible(C / reduction, divisor)."""
-
-    reduction: IntExpr = 16
-    divisor: IntExpr = 8
-    name: LayerName | None = None
+_LAYER_MARK = {"$comment": "resgen layer"}
+Layer = Annotated[
+    Any,
+    WrapValidator(_validate_layer),
+    WithJsonSchema(_LAYER_MARK),  # `json_schema` puts the ops of the registry there
+]
 
 
 class SequentialArgs(StrictModel):
@@ -254,115 +93,41 @@ class SequentialArgs(StrictModel):
     layers: list[Layer] = Field(min_length=1)
 
 
-class PoolArgs(StrictModel):
-    """Max or average pooling; without `kernel`, `avgpool` is global (output 1x1)."""
-
-    kernel: IntExpr | None = None
-    stride: IntExpr | None = None
-    padding: IntExpr | None = None
-    ceil_mode: StrictBool = False
-    name: LayerName | None = None
+_LAYER_TYPES: set[type[BaseModel]] = set()
 
 
-class FlattenArgs(StrictModel):
-    pass
+@cache
+def _wrapper(op: str, args: type[StrictModel]) -> type[BaseModel]:
+    """The model of a layer `{op: {...}}`: one key, the op, holding its arguments."""
+    model = type(
+        f"{op.capitalize()}Layer",
+        (StrictModel,),
+        {"__annotations__": {op: args}, "__doc__": args.__doc__, "__module__": __name__},
+    )
+    _LAYER_TYPES.add(model)
+    return model
 
 
-class LinearArgs(StrictModel):
-    out: IntExpr
-    bias: StrictBool = True
-    name: LayerName | None = None
+def layer_model(op: str) -> type[BaseModel] | None:
+    """The model of a layer of `op`, or None if no op of that name can be written."""
+    if op == "sequential":
+        return _wrapper(op, SequentialArgs)
+    definition = ops.get(op)
+    if definition is None or definition.args is None:
+        return None
+    return _wrapper(op, definition.args)
 
 
-class DropoutArgs(StrictModel):
-    p: NumberExpr = 0.5
-    name: LayerName | None = None
+def layer_names() -> list[str]:
+    """Every op a spec may write, `sequential` included."""
+    return [*(name for name, op in ops.known().items() if op.args is not None), "sequential"]
 
 
-ACTIVATIONS = ("relu", "silu", "gelu", "sigmoid", "tanh", "leaky_relu", "elu", "mish", "hardswish")
-
-LAYER_ARGS: dict[str, type[StrictModel]] = {
-    "conv": ConvArgs,
-    "bn": NormArgs,
-    "gn": GroupNormArgs,
-    "norm": NormArgs,
-    "act": ActivationArgs,
-    **dict.fromkeys(ACTIVATIONS, ActivationArgs),
-    "se": SqueezeExciteArgs,
-    "sequential": SequentialArgs,
-    "maxpool": PoolArgs,
-    "avgpool": PoolArgs,
-    "flatten": FlattenArgs,
-    "linear": LinearArgs,
-    "dropout": DropoutArgs,
-    "drop_path": DropoutArgs,
-}
-
-
-def _layer_models() -> dict[str, type[BaseModel]]:
-    models = {}
-    for op, args in LAYER_ARGS.items():
-        model = type(
-            f"{op.capitalize()}Layer",
-            (StrictModel,),
-            {"__annotations__": {op: args}, "__doc__": args.__doc__, "__module__": __name__},
-        )
-        models[op] = model
-    return models
-
-
-LAYER_MODELS = _layer_models()
-
-
-def _normalize_layer(value: Any) -> Any:
-    """Accept `- relu` and `- relu:` (null) as `- relu: {}`; reject unknown ops."""
-    if isinstance(value, str):
-        value = {value: {}}
-    if isinstance(value, dict):
-        if len(value) != 1:
-            raise PydanticCustomError(
-                "layer_shape",
-                "a layer is a mapping with exactly one key, the op (e.g. {example}); "
-                "got keys {keys}",
-                {
-                    "keys": ", ".join(map(_shown, map(str, value))) or "none",
-                    "example": "`conv: {out: 64}`",
-                },
-            )
-        ((op, args),) = value.items()
-        if op not in LAYER_MODELS:
-            raise PydanticCustomError(
-                "unknown_op",
-                "unknown layer op {op}{suggestion}; known ops: {known}",
-                {
-                    "op": _shown(str(op)),
-                    "suggestion": suggest(str(op), LAYER_MODELS),
-                    "known": ", ".join(LAYER_MODELS),
-                },
-            )
-        return {op: {} if args is None else args}
-    return value
-
-
-def _layer_tag(value: Any) -> str | None:
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value))
-    if isinstance(value, BaseModel):
-        return next(iter(type(value).model_fields))
-    return None
-
-
-_LayerUnion = Union.__getitem__(
-    tuple(Annotated[model, Tag(op)] for op, model in LAYER_MODELS.items())
-)
-_TaggedLayer = Annotated[
-    _LayerUnion,
-    Discriminator(_layer_tag, custom_error_type="layer", custom_error_message="expected a layer"),
-]
-Layer = Annotated[_TaggedLayer, BeforeValidator(_normalize_layer)]
-SequentialArgs.model_rebuild()
-for _model in LAYER_MODELS.values():
-    _model.model_rebuild()
+def make_layer(op: str, **args: Any) -> BaseModel:
+    """A layer made in code (SE, drop-path), validated like one from a spec."""
+    model = layer_model(op)
+    assert model is not None, op
+    return model.model_validate({op: args})
 
 
 def layer_op(layer: BaseModel) -> tuple[str, Any]:
@@ -535,10 +300,32 @@ class Spec(StrictModel):
 
 
 def json_schema() -> dict[str, Any]:
-    schema = _without_null(Spec.model_json_schema(by_alias=True))
+    schema = Spec.model_json_schema(by_alias=True)
+    definitions = schema.setdefault("$defs", {})
+    choices = []
+    for op in layer_names():
+        layer = layer_model(op)
+        assert layer is not None
+        own = layer.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+        definitions.update(own.pop("$defs", {}))
+        definitions[layer.__name__] = own
+        choices.append({"$ref": f"#/$defs/{layer.__name__}"})
+    definitions["Layer"] = {"oneOf": choices}
+    schema = _without_null(_layer_refs(schema))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "resgen spec"
     return schema
+
+
+def _layer_refs(node: Any) -> Any:
+    """Every place a layer goes refers to the one `Layer` definition."""
+    if node == _LAYER_MARK:
+        return {"$ref": "#/$defs/Layer"}
+    if isinstance(node, list):
+        return [_layer_refs(item) for item in node]
+    if isinstance(node, dict):
+        return {key: _layer_refs(value) for key, value in node.items()}
+    return node
 
 
 def _without_null(node: Any) -> Any:

@@ -15,12 +15,11 @@ import yaml
 from resgen import __version__
 from resgen.analysis.counts import weighted_depth
 from resgen.errors import SpecError
-from resgen.pipeline import BuildOptions, build, checked_graph
+from resgen.pipeline import BuildOptions, build, checked_network
 from resgen.spec.yaml_source import Source
 from resgen.variants.overrides import OverriddenSource, Override, overridden
 from resgen.variants.sweep import NAME_PATH, Variant
 
-JOIN_OPS = frozenset({"add", "concat", "gate"})
 PROBE_NAME = "variant"  # a placeholder name while the real one waits for `{depth}`
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -52,7 +51,7 @@ def resolve(base: Source, variant: Variant) -> tuple[str, OverriddenSource]:
     fields = dict(variant.fields)
     if variant.template.needs_build:
         probe = overridden(base, [*variant.overrides, _name(PROBE_NAME, variant)])
-        fields["depth"] = weighted_depth(checked_graph(probe))
+        fields["depth"] = weighted_depth(checked_network(probe))
     name = variant.template.render(fields)
     return name, overridden(base, [*variant.overrides, _name(name, variant)])
 
@@ -75,9 +74,9 @@ def build_variant(base: Source, variant: Variant, options: BuildOptions, about: 
     except RenderError as exc:
         result.error = f"diagram failed: {exc}"
         return result
-    result.depth = weighted_depth(built.graph)
+    result.depth = weighted_depth(built.network)
     result.params, result.macs, result.activations = built.params, built.macs, built.activations
-    result.joins = sum(data["op"] in JOIN_OPS for _, data in built.graph.nodes(data=True))
+    result.joins = sum(block.join != "" for block in built.network.blocks())
     result.spec = resolved_yaml(source.data, result.name, variant, about)
     result.code, result.diagrams = built.code, built.diagrams
     result.error = built.check.failure if built.check else ""

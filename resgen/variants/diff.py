@@ -12,14 +12,12 @@ from dataclasses import dataclass, fields
 from itertools import groupby
 from pathlib import Path
 
-import networkx as nx
-
 from resgen.analysis.counts import weighted_depth
 from resgen.analysis.table import format_rows, human
 from resgen.errors import SpecError
-from resgen.graph.model import Op, Stage
+from resgen.graph.model import Network, Op, Stage
 from resgen.graph.shapes import format_shape
-from resgen.pipeline import checked_graph
+from resgen.pipeline import checked_network
 from resgen.spec.load import read_source
 from resgen.spec.schema import suggest
 from resgen.variants.build import resolve
@@ -36,8 +34,8 @@ class StageView:
     output: str
 
 
-def load_network(ref: str) -> nx.DiGraph:
-    """The checked graph of a spec file, or of `SWEEP:VARIANT`."""
+def load_network(ref: str) -> Network:
+    """The checked network of a spec file, or of `SWEEP:VARIANT`."""
     path = Path(ref)
     if not path.is_file() and ":" in ref:
         file, name = ref.rsplit(":", 1)
@@ -45,10 +43,10 @@ def load_network(ref: str) -> nx.DiGraph:
     source = read_source(path)
     if isinstance(source.data, dict) and "sweep" in source.data:
         raise SpecError(f"{ref} is a sweep: name one of its variants, as {ref}:VARIANT")
-    return checked_graph(source)
+    return checked_network(source)
 
 
-def _variant(file: str, name: str) -> nx.DiGraph:
+def _variant(file: str, name: str) -> Network:
     from resgen.variants.sweep import load_sweep
 
     sweep = load_sweep(file)
@@ -57,7 +55,7 @@ def _variant(file: str, name: str) -> nx.DiGraph:
         try:
             found, source = resolve(sweep.base, variant)
             if found == name:
-                return checked_graph(source)
+                return checked_network(source)
         except SpecError:
             continue  # a variant that fails cannot be compared; another may match
         seen.append(found)
@@ -65,13 +63,13 @@ def _variant(file: str, name: str) -> nx.DiGraph:
     raise SpecError(f"sweep {sweep.name} ({file}) has no variant {name!r}{suggest(name, names)}")
 
 
-def stage_view(stage: Stage, graph: nx.DiGraph) -> StageView:
+def stage_view(stage: Stage) -> StageView:
     blocks = stage.blocks
     kinds = [block.shortcut.kind for block in blocks]
     runs = ", ".join(
         kind if (n := len(list(group))) == 1 else f"{kind}×{n}" for kind, group in groupby(kinds)
     )
-    option = next((o for b in blocks if (o := _option(b.path, b.join, graph))), None)
+    option = next((b.shortcut.option for b in blocks if b.join), None)
     return StageView(
         blocks=str(len(blocks)),
         block=", ".join(dict.fromkeys(block.type_name for block in blocks)),
@@ -79,14 +77,6 @@ def stage_view(stage: Stage, graph: nx.DiGraph) -> StageView:
         width=", ".join(dict.fromkeys(str(block.env["width"]) for block in blocks)),
         output=format_shape(blocks[-1].shape),
     )
-
-
-def _option(block: str, join: str, graph: nx.DiGraph) -> str | None:
-    """The spec's shortcut option letter (A, B, ...), carried by the shortcut edge."""
-    if not join:
-        return None
-    edges = graph.in_edges(f"{block}.{join}", data=True)
-    return next((d["option"] for _, _, d in edges if d.get("branch") == "shortcut"), None)
 
 
 def describe(ops: list[Op]) -> str:
@@ -105,24 +95,23 @@ def _delta(a: int, b: int, rounded: bool = False) -> str:
     return f"{text} ({change / a:+.1%})" if a else text
 
 
-def diff_rows(a: nx.DiGraph, b: nx.DiGraph) -> list[list[str]]:
+def diff_rows(na: Network, nb: Network) -> list[list[str]]:
     """Rows of (what, A, B, change): totals always, structure only where it differs."""
-    ga, gb = a.graph, b.graph
-    na, nb = ga["network"], gb["network"]
-    da, db = weighted_depth(a), weighted_depth(b)
+    da, db = weighted_depth(na), weighted_depth(nb)
     rows = [["", na.name, nb.name, "change"], ["depth", str(da), str(db), _delta(da, db)]]
     for label, key in (("parameters", "params"), ("MACs", "macs"), ("activations", "activations")):
         exact = key == "params"
-        va, vb = (f"{g[key]:,}" if exact else human(g[key]) for g in (ga, gb))
-        rows.append([label, va, vb, _delta(ga[key], gb[key], rounded=not exact)])
+        a, b = getattr(na, key), getattr(nb, key)
+        va, vb = (f"{v:,}" if exact else human(v) for v in (a, b))
+        rows.append([label, va, vb, _delta(a, b, rounded=not exact)])
     structure = [
         ["input", format_shape(na.input), format_shape(nb.input)],
         ["stem", describe(na.stem), describe(nb.stem)],
         ["stages", str(len(na.stages)), str(len(nb.stages))],
     ]
     for index in range(max(len(na.stages), len(nb.stages))):
-        sa = stage_view(na.stages[index], a) if index < len(na.stages) else None
-        sb = stage_view(nb.stages[index], b) if index < len(nb.stages) else None
+        sa = stage_view(na.stages[index]) if index < len(na.stages) else None
+        sb = stage_view(nb.stages[index]) if index < len(nb.stages) else None
         label = (na.stages if sa else nb.stages)[index].name
         for field in fields(StageView):
             va = getattr(sa, field.name) if sa else "—"
@@ -136,6 +125,6 @@ def diff_rows(a: nx.DiGraph, b: nx.DiGraph) -> list[list[str]]:
     return rows + (changed or [["structure", "identical", "identical", ""]])
 
 
-def diff_text(a: nx.DiGraph, b: nx.DiGraph) -> str:
+def diff_text(a: Network, b: Network) -> str:
     lines = format_rows(diff_rows(a, b)).splitlines()
     return "".join(line.rstrip() + "\n" for line in lines)

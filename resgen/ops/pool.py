@@ -1,0 +1,106 @@
+"""Max and average pooling (`maxpool`, `avgpool`; without a kernel, `avgpool` is global)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import StrictBool
+
+from resgen.ops.base import (
+    ArgWriter,
+    Layer,
+    OpDef,
+    Resolver,
+    Shape,
+    ShapeProblem,
+    keywords,
+    spatial,
+)
+from resgen.ops.conv import check_spatial
+from resgen.spec.fields import IntExpr, LayerName, StrictModel
+
+
+class PoolArgs(StrictModel):
+    """Max or average pooling; without `kernel`, `avgpool` is global (output 1x1)."""
+
+    kernel: IntExpr | None = None
+    stride: IntExpr | None = None
+    padding: IntExpr | None = None
+    ceil_mode: StrictBool = False
+    name: LayerName | None = None
+
+
+def pool_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    span = size + 2 * padding - kernel
+    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # PyTorch: the last window must start inside the input
+    return out
+
+
+class Pool(OpDef):
+    args = PoolArgs
+
+    def __init__(self, name: str, module: str, color: str) -> None:
+        self.name = name
+        self.module = module
+        self.color = color
+
+    def resolve(self, raw: PoolArgs, at: Resolver) -> dict[str, Any]:
+        if raw.kernel is None:
+            if self.name == "maxpool":
+                raise at.error("", "maxpool needs a kernel")
+            return {"kernel": None}
+        kernel = at.number("kernel")
+        return {
+            "kernel": kernel,
+            "stride": kernel if raw.stride is None else at.number("stride"),
+            "padding": 0 if raw.padding is None else at.number("padding", minimum=0),
+            "ceil_mode": raw.ceil_mode,
+        }
+
+    def shape(self, args: Mapping[str, Any], inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], self.name)
+        if args.get("kernel") is None:
+            return (c, 1, 1)
+        kernel, stride, padding = args["kernel"], args["stride"], args["padding"]
+        if padding * 2 > kernel:
+            raise ShapeProblem(f"pool padding {padding} must be at most half the kernel {kernel}")
+        out_h = pool_size(h, kernel, stride, padding, args["ceil_mode"])
+        out_w = pool_size(w, kernel, stride, padding, args["ceil_mode"])
+        check_spatial(out_h, out_w, self.name, h, w)
+        return (c, out_h, out_w)
+
+    def write_args(self, layer: Layer, writer: ArgWriter, channels: Any) -> dict[str, str]:
+        raw = layer.raw
+        sources = {key: getattr(raw, key, None) for key in layer.args[0]}
+        if "stride" in sources and raw.stride is None:
+            sources["stride"] = raw.kernel  # the stride defaults to the kernel
+        return {
+            key: writer.code([args[key] for args in layer.args], source)
+            for key, source in sources.items()
+        }
+
+    def constructor(self, args: Mapping[str, str], inplace: bool = True) -> str:
+        if args["kernel"] == "None":
+            return "nn.AdaptiveAvgPool2d(1)"
+        named = keywords(
+            [
+                ("kernel_size", args["kernel"], None),
+                ("stride", args["stride"], args["kernel"]),
+                ("padding", args["padding"], "0"),
+                ("ceil_mode", args["ceil_mode"], "False"),
+            ]
+        )
+        return f"{self.module}({', '.join(named)})"
+
+    def label(self, args: Mapping[str, Any], shape: Shape) -> str:
+        if args.get("kernel") is None:
+            return f"{self.name} (global)"
+        kernel, stride = args["kernel"], args.get("stride", args["kernel"])
+        return f"{self.name} {kernel}×{kernel}" + (f" /{stride}" if stride != 1 else "")
+
+
+OPS = [Pool("maxpool", "nn.MaxPool2d", "#dadaeb"), Pool("avgpool", "nn.AvgPool2d", "#bcbddc")]

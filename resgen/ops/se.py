@@ -1,0 +1,64 @@
+"""Squeeze-and-excitation (`se`): channel weights from a global average."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from resgen.ops.base import ArgWriter, Layer, OpDef, Resolver, Shape, keywords, spatial
+from resgen.spec.fields import IntExpr, LayerName, StrictModel
+
+
+class SqueezeExciteArgs(StrictModel):
+    """Squeeze-and-excitation: reduced channels = make_divisible(C / reduction, divisor)."""
+
+    reduction: IntExpr = 16
+    divisor: IntExpr = 8
+    name: LayerName | None = None
+
+
+def se_channels(channels: int, reduction: int, divisor: int) -> int:
+    """Squeeze-excitation width: `channels / reduction` rounded to a multiple of `divisor`."""
+    return max(divisor, int(channels / reduction + divisor / 2) // divisor * divisor)
+
+
+class SqueezeExcite(OpDef):
+    name = "se"
+    args = SqueezeExciteArgs
+    helper = "se"
+    fresh_output = True
+
+    def resolve(self, raw: SqueezeExciteArgs, at: Resolver) -> dict[str, Any]:
+        args = {"reduction": at.number("reduction"), "divisor": at.number("divisor")}
+        if len(at.in_shape) == 3:
+            args["in"] = at.in_shape[0]
+            args["reduced"] = se_channels(at.in_shape[0], args["reduction"], args["divisor"])
+        return args
+
+    def shape(self, args: Mapping[str, Any], inputs: list[Shape]) -> Shape:
+        spatial(inputs[0], self.name)
+        return inputs[0]
+
+    def params(self, args: Mapping[str, Any], in_shape: Shape, shape: Shape) -> int:
+        channels, reduced = shape[0], args["reduced"]
+        return 2 * channels * reduced + reduced + channels
+
+    def macs(self, args: Mapping[str, Any], in_shape: Shape, shape: Shape) -> int:
+        return 2 * shape[0] * args["reduced"]  # two 1x1 convolutions on the squeezed 1x1 map
+
+    def write_args(self, layer: Layer, writer: ArgWriter, channels: Any) -> dict[str, str]:
+        raw = layer.raw
+        written = {
+            key: writer.code([args[key] for args in layer.args], getattr(raw, key))
+            for key in ("reduction", "divisor")
+        }
+        return {**written, "channels": writer.code(list(layer.in_channels), channels)}
+
+    def constructor(self, args: Mapping[str, str], inplace: bool = True) -> str:
+        named = keywords(
+            [("reduction", args["reduction"], "16"), ("divisor", args["divisor"], "8")]
+        )
+        return f"SqueezeExcite({', '.join([args['channels'], *named])})"
+
+
+OPS = [SqueezeExcite()]
