@@ -3,7 +3,10 @@
 The network class is written with literal values. Each block type becomes one
 class whose constructor takes exactly the values that differ between its
 instances; everything constant across them is folded into literals, so a
-ResNet-50 `Bottleneck` reads like torchvision's.
+ResNet-50 `Bottleneck` reads like torchvision's. A class whose instances grow
+their input by a step of its params (a dense layer's `growth_rate`) takes
+those params by name instead, and the network defines them once and builds
+each run of such blocks in a loop, as torchvision's DenseNet does.
 """
 
 from __future__ import annotations
