@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import tokenize
 from io import StringIO
 from itertools import pairwise
@@ -242,3 +243,132 @@ def test_drop_path_rates_come_from_a_named_rule() -> None:
         for block in getattr(model, name)
     ]
     assert emitted == rates and len(set(rates)) == 54
+
+
+def _calls_of(tree: ast.AST, name: str) -> list[str]:
+    return [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == name
+    ]
+
+
+def _loops(tree: ast.AST) -> list[tuple[str, str]]:
+    """Each comprehension's key (`f'...'`, or '' for a list) and its `range(...)`."""
+    return [
+        (
+            ast.unparse(node.key) if isinstance(node, ast.DictComp) else "",
+            ast.unparse(node.generators[0].iter),
+        )
+        for node in ast.walk(tree)
+        if isinstance(node, ast.DictComp | ast.ListComp)
+    ]
+
+
+def test_dense_blocks_are_loops_over_the_growth_rate() -> None:
+    source = resgen.generate_code(SPECS / "densenet121.yaml")
+    tree = ast.parse(source)
+    init = next(n for n in network_class(source).body if isinstance(n, ast.FunctionDef))
+    assert [ast.unparse(s) for s in init.body[1:3]] == ["growth_rate = 32", "bn_size = 4"]
+    assert _calls_of(tree, "DenseLayer") == [
+        f"DenseLayer({channels} + i * growth_rate, growth_rate, bn_size)"
+        for channels in (64, 128, 256, 512)
+    ]
+    assert _loops(tree) == [
+        ("f'denselayer{i + 1}'", f"range({count})") for count in (6, 12, 24, 16)
+    ]
+    layer = _class(source, "DenseLayer")
+    signature = next(n for n in layer.body if isinstance(n, ast.FunctionDef)).args
+    assert [a.arg for a in signature.args] == ["self", "in_channels", "growth_rate", "bn_size"]
+    assert "nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3" in " ".join(
+        ast.unparse(layer).split()
+    )
+    assert re.search(r"DenseLayer\(\d", source) is None  # no precomputed channels
+
+
+@pytest.mark.parametrize("name", ["densenet121", "densenet169"])
+def test_the_dense_loops_build_the_reference_layout(name: str, references: dict) -> None:
+    source = resgen.generate_code(SPECS / f"{name}.yaml")
+    model = resgen.build_model(SPECS / f"{name}.yaml")
+    layout = [[key, list(value.shape)] for key, value in model.state_dict().items()]
+    assert layout == references[name]["state_dict"]
+    assert sum(p.numel() for p in model.parameters()) == references[name]["parameters"]
+    # the layer's docstring names its parameters, which the file has
+    doc = ast.get_docstring(_class(source, "DenseLayer")) or ""
+    assert {"growth_rate", "bn_size"} <= set(re.findall(r"\b[a-z]+_[a-z_]+\b", doc))
+
+
+DENSE = """\
+resgen: 1
+name: small_dense
+input: [3, 16, 16]
+features: features
+stem: [conv: {{name: conv0, out: 10}}]
+blocks:
+  twice:
+    class: TwiceLayer
+    params: {{k: 3}}
+    main: [bn, act, conv: {{out: 2 * k, kernel: 3}}]
+    out: 2 * k + in_channels
+    shortcut: identity
+    join: concat
+defaults: {{block: {block}, args: {args}}}
+stages:
+  - {{name: block1, blocks: 3, block_names: 'unit{{i}}', after: [conv: {{name: squeeze, out: 8}}]}}
+  - {{name: block2, blocks: 4}}
+head: [avgpool, flatten, {{linear: {{out: 5}}}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("block", "args", "names", "step"),
+    [
+        (
+            "dense",
+            "{growth_rate: 12, bn_size: 2}",
+            ["growth_rate = 12", "bn_size = 2"],
+            "growth_rate",
+        ),
+        ("twice", "{k: 5}", ["k = 5"], "(2 * k)"),
+    ],
+)
+def test_any_growing_block_is_a_loop(block: str, args: str, names: list[str], step: str) -> None:
+    spec = DENSE.format(block=block, args=args)
+    source = resgen.generate_code(spec)
+    tree = ast.parse(source)
+    init = next(n for n in network_class(source).body if isinstance(n, ast.FunctionDef))
+    assert [ast.unparse(s) for s in init.body[1 : 1 + len(names)]] == names
+    assert _loops(tree) == [("f'unit{i}'", "range(3)"), ("", "range(4)")]
+    cls = "DenseLayer" if block == "dense" else "TwiceLayer"
+    assert [c.split(",")[0] for c in _calls_of(tree, cls)] == [
+        f"{cls}(10 + i * {step}",
+        f"{cls}(8 + i * {step}",
+    ]
+    graph = resgen.build_graph(spec).graph
+    model = resgen.build_model(spec)
+    assert sum(p.numel() for p in model.parameters()) == graph["params"]
+    paths = {b.path for stage in graph["network"].stages for b in stage.blocks}
+    assert {n for n, m in model.named_modules() if type(m).__name__ == cls} == paths
+    assert "features.block1.unit2" in paths and "features.block2.3" in paths
+    assert model(torch.randn(2, 3, 16, 16)).shape == (2, 5)
+
+
+WIDER = """\
+blocks:
+  wider: {base: dense, class: WiderLayer, params: {growth_rate: 6}}
+"""
+
+
+def test_growth_rates_that_differ_stay_literals() -> None:
+    """Two classes cannot both name their different growth rates `growth_rate`: the
+    network folds them, as before."""
+    spec = (
+        DENSE.format(block="dense", args="{}")
+        .replace("blocks:\n", WIDER)
+        .replace("{name: block2, blocks: 4}", "{name: block2, blocks: 4, block: wider}")
+    )
+    source = resgen.generate_code(spec)
+    assert "growth_rate =" not in source and " for i in " not in source
+    assert "DenseLayer(10)" in source and "WiderLayer(8)" in source
+    model = resgen.build_model(spec)
+    assert sum(p.numel() for p in model.parameters()) == resgen.build_graph(spec).graph["params"]

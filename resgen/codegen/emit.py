@@ -3,7 +3,10 @@
 The network class is written with literal values. Each block type becomes one
 class whose constructor takes exactly the values that differ between its
 instances; everything constant across them is folded into literals, so a
-ResNet-50 `Bottleneck` reads like torchvision's.
+ResNet-50 `Bottleneck` reads like torchvision's. A class whose instances grow
+their input by a step of its params (a dense layer's `growth_rate`) takes
+those params by name instead, and the network defines them once and builds
+each run of such blocks in a loop, as torchvision's DenseNet does.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from resgen.spec.names import HELPER_NAMES
 from resgen.spec.schema import layer_op
 
 DEFAULTED = {"stride": "1", "dilation": "1"}
+LINE_LIMIT = 88  # the emitted code's line length, as `wrap`'s
 HELPER_CLASSES = {
     key: HELPER_NAMES[key] for key in ("zeropad", *(op.helper for op in ops.known().values()))
     if key is not None
@@ -152,7 +156,9 @@ def _annotation(value: Any) -> str:
 class _BlockWriter:
     """Writes one block class from all of its instances."""
 
-    def __init__(self, name: str, blocks: list[Block], drop_rule: bool = False) -> None:
+    def __init__(
+        self, name: str, blocks: list[Block], drop_rule: bool = False, grows: bool = True
+    ) -> None:
         self.name = name
         self.blocks = blocks
         self.drop_rule = drop_rule  # drop rates as `drop_path_rate(depth)` calls
@@ -164,8 +170,25 @@ class _BlockWriter:
             for k in CLASS_ATTRIBUTES
             if type(self.fixed.get(k)) is int and k not in layers
         }
-        # folded into literals: every fixed value but the class attributes
-        self.folded = {k: v for k, v in self.fixed.items() if k not in self.class_attributes}
+        # what each instance adds to its input channels (`growth_rate`), when the
+        # network can write a run of them as a loop; the type's own integer params
+        # are then named, here and in the network, rather than folded
+        self.shared = {
+            k: v
+            for k, v in self.fixed.items()
+            if k in blocks[0].definition.params
+            and k not in self.class_attributes
+            and type(v) is int
+        }
+        self.growth = _growth(blocks[0], self.shared) if grows else None
+        if self.growth is None:
+            self.shared = {}
+        # folded into literals: every fixed value but the class attributes and shared params
+        self.folded = {
+            k: v
+            for k, v in self.fixed.items()
+            if k not in self.class_attributes and k not in self.shared
+        }
         self.used: dict[str, None] = {}
         self.used_attributes: dict[str, None] = {}
         self.init: list[str] = []
@@ -173,8 +196,9 @@ class _BlockWriter:
         self.helpers: set[str] = set()
 
     def code(self, values: list[Any], source: Any) -> str:
-        """A literal if every instance agrees, else the folded expression."""
-        if all(v == values[0] for v in values):
+        """A literal if every instance agrees (and reads no shared param), else the expression."""
+        reads_shared = self.shared and parse(str(source)).names & set(self.shared)
+        if all(v == values[0] for v in values) and not reads_shared:
             return repr(values[0])
         rendered = self.inline_derived(parse(str(source)).to_python(self.folded))
         for name in sorted(parse(rendered).names, key=rendered.index):
@@ -296,6 +320,7 @@ class _BlockWriter:
             conv = next(op for op in first.gate if op.op == "conv")
             self.init.append(f"nn.init.constant_(self.{conv.attr}.bias, {float(gate_bias)!r})")
         init = [wrap(line, 8) for line in self.init]
+        self.signature_params = params
         calls = [self.call(block, params) for block in self.blocks]
         attributes = [(n, repr(self.class_attributes[n])) for n in self.used_attributes]
         block_class = BlockClass(self.name, docstring(doc), params, init, forward, attributes)
@@ -303,10 +328,13 @@ class _BlockWriter:
 
     def params(self) -> list[Param]:
         order = list(self.used)
+        shared = iter([n for n in self.shared if n in self.used])  # in the type's order
+        order = [next(shared) if n in self.shared else n for n in order]
         names = sorted(order, key=lambda n: (n != "in_channels", n in DEFAULTED, order.index(n)))
         return [Param(n, _annotation(self.blocks[0].env[n]), DEFAULTED.get(n)) for n in names]
 
-    def call(self, block: Block, params: list[Param]) -> str:
+    def call(self, block: Block, params: list[Param], in_channels: str | None = None) -> str:
+        """The block's constructor call; shared params by name, `in_channels` if given."""
         args = []
         for param in params:
             if param.name == "downsample":
@@ -314,6 +342,10 @@ class _BlockWriter:
                     args.append(f"downsample={emitted_call(block.shortcut)}")
                 continue
             value = repr(block.env[param.name])
+            if param.name in self.shared:
+                value = param.name
+            elif param.name == "in_channels" and in_channels is not None:
+                value = in_channels
             if param.name == "drop_path" and self.drop_rule and block.depth:
                 value = f"{DROP_RULE}({block.depth})"
             if param.default is None:
@@ -321,6 +353,23 @@ class _BlockWriter:
             elif value != param.default:
                 args.append(f"{param.name}={value}")
         return f"{self.name}({', '.join(args)})"
+
+
+def _growth(block: Block, shared: dict[str, Any]) -> tuple[str, int] | None:
+    """`(step, value)` when the type's `out` is `in_channels + step`, `step` reading
+    shared params only (one at least) and not zero: one instance's input is then the
+    last one's plus `step`.
+    """
+    tree = parse(str(block.definition.out)).tree
+    if not (isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add)):
+        return None
+    for channels, step in ((tree.left, tree.right), (tree.right, tree.left)):
+        if isinstance(channels, ast.Name) and channels.id == "in_channels":
+            source = ast.unparse(step)
+            names = parse(source).names
+            value = parse(source).evaluate(shared) if names and names <= set(shared) else 0
+            return (source, value) if type(value) is int and value else None
+    return None
 
 
 def _aligned(sequences: list[list[Op]]) -> list[list[Op]]:
@@ -371,40 +420,123 @@ def literal_args(op: Op) -> dict[str, str]:
     return _definition(op.op).write_args(layer, _Literals(), repr(layer.in_channels[0]))
 
 
-def _container(entries: list[tuple[str, str]]) -> str:
-    """`nn.Sequential(...)` for numbered children, `named_sequential(...)` for named ones."""
+def _container(entries: list[tuple[str, str]], indent: int = 12) -> str:
+    """`nn.Sequential(...)` for numbered children, `named_sequential(...)` for named ones.
+
+    Items are written at `indent`; one already on several lines (a container
+    written at that indent, a loop) stays as it is. An unnamed item among named
+    ones (`**{...}`) is written as it is.
+    """
     numbered = all(name.isdigit() for name, _ in entries)
-    items = [expr if numbered else f"{name}={expr}" for name, expr in entries]
+    items = [expr if numbered or not name else f"{name}={expr}" for name, expr in entries]
     head = "nn.Sequential" if numbered else "named_sequential"
     body = "\n".join(
-        "\n".join(f"    {line}" for line in wrap(f"{item},", 12).splitlines()) for item in items
+        "\n".join(
+            f"    {line}"
+            for line in (f"{item}," if "\n" in item else wrap(f"{item},", indent)).splitlines()
+        )
+        for item in items
     )
     return f"{head}(\n{body}\n)"
 
 
-def _stage_expr(names: list[str], calls: list[str]) -> str:
+@dataclass
+class _Call:
+    """A block's constructor call in the network, and the writer of its class."""
+
+    text: str
+    block: Block
+    writer: _BlockWriter
+
+    def grown(self, in_channels: str) -> str:
+        """The call with its input channels written as `in_channels` (source)."""
+        return self.writer.call(self.block, self.writer.signature_params, in_channels)
+
+
+def _stage_expr(names: list[str], block_calls: list[_Call], indent: int = 12) -> str:
     """A stage as a container: each block once, equal neighbours once with their count.
 
     Unnamed blocks that repeat (two or more equal calls in a row) become one
     `*[Block(...) for _ in range(count)]`, so every stage is written the same way;
     calls that differ only in consecutive `drop_path_rate(n)` become
-    `*[Block(..., drop_path_rate(n)) for n in range(first, last + 1)]`.
+    `*[Block(..., drop_path_rate(n)) for n in range(first, last + 1)]`. Blocks
+    that grow their input by a named step (dense layers) become one loop,
+    `*[Block(64 + i * growth_rate, ...) for i in range(count)]`, or for named
+    blocks `**{f"layer{i + 1}": Block(...) for i in range(count)}`.
     """
-    if not all(name.isdigit() for name in names):
-        return _container(list(zip(names, calls, strict=True)))
-    items, index = [], 0
+    calls = [call.text for call in block_calls]
+    numbered = all(name.isdigit() for name in names)
+    items: list[tuple[str, str]] = []
+    index = 0
     while index < len(calls):
-        run = _run_length(calls, index)
-        if run == 1:
-            items.append(calls[index])
+        grown = _grown_run(names, block_calls, index, numbered)
+        if grown is not None:
+            run, key, element = grown
+            items.append(("", _loop(key, element, run, indent)))
+        elif not numbered:
+            run = 1
+            items.append((names[index], calls[index]))
+        elif (run := _run_length(calls, index)) == 1:
+            items.append(("", calls[index]))
         elif (first := _DROP_CALL.search(calls[index])) is None:
-            items.append(f"*[{calls[index]} for _ in range({run})]")
+            items.append(("", f"*[{calls[index]} for _ in range({run})]"))
         else:
             start = int(first[1])
             call = _DROP_CALL.sub(f"{DROP_RULE}(n)", calls[index])
-            items.append(f"*[{call} for n in range({start}, {start + run})]")
+            items.append(("", f"*[{call} for n in range({start}, {start + run})]"))
         index += run
-    return _container([(str(i), item) for i, item in enumerate(items)])
+    if numbered:
+        items = [(str(i), item) for i, (_, item) in enumerate(items)]
+    return _container(items, indent)
+
+
+def _grown_run(
+    names: list[str], calls: list[_Call], index: int, numbered: bool
+) -> tuple[int, str | None, str] | None:
+    """How many calls from `index` on grow their input by their class's step, the
+    loop's key for named blocks (`f"denselayer{i + 1}"`, else None) and its element
+    (`Block(64 + i * growth_rate, ...)`); None unless two or more do.
+    """
+    first = calls[index]
+    if first.writer.growth is None:
+        return None
+    step, value = first.writer.growth
+    pattern = first.grown("in_channels")
+    match = re.fullmatch(r"(.*?)(0|[1-9][0-9]*)", names[index])
+    if not numbered and (match is None or not match[1].isidentifier()):
+        return None
+    prefix, start = (match[1], int(match[2])) if match else ("", 0)
+    channels = first.block.env["in_channels"]
+    run = 1
+    while index + run < len(calls):
+        call = calls[index + run]
+        if (
+            call.writer is not first.writer
+            or call.grown("in_channels") != pattern
+            or call.block.env["in_channels"] != channels + run * value
+            or (not numbered and names[index + run] != f"{prefix}{start + run}")
+        ):
+            break
+        run += 1
+    if run == 1:
+        return None
+    element = first.grown(ast.unparse(ast.parse(f"{channels} + i * ({step})", mode="eval")))
+    if numbered:
+        return run, None, element
+    number = "{i}" if start == 0 else f"{{i + {start}}}"
+    return run, f'f"{prefix}{number}"', element  # the prefix is an identifier
+
+
+def _loop(key: str | None, element: str, count: int, indent: int) -> str:
+    """`*[element for i in range(count)]`, or `**{key: element ...}`, as ruff lays it out."""
+    opening, closing = ("*[", "]") if key is None else ("**{", "}")
+    element = element if key is None else f"{key}: {element}"
+    loop = f"for i in range({count})"
+    line = f"{opening}{element} {loop}{closing}"
+    if indent + len(line) + 1 <= LINE_LIMIT:  # and its comma
+        return line
+    body = textwrap.indent(f"{wrap(element, indent + 4)}\n{loop}", "    ")
+    return f"{opening}\n{body}\n{closing}"
 
 
 def _run_length(calls: list[str], index: int) -> int:
@@ -440,13 +572,14 @@ class _NetworkView:
         return signature("build", [str(p) for p in self.params], self.class_name, 0)
 
 
-def _module_expr(op: Op, args: dict[str, str] | None = None) -> str:
+def _module_expr(op: Op, args: dict[str, str] | None = None, indent: int = 12) -> str:
     if op.op == "sequential":
-        return _container([(child.attr, _module_expr(child)) for child in op.children])
+        children = [(child.attr, _module_expr(child, indent=indent + 4)) for child in op.children]
+        return _container(children, indent)
     return _definition(op.op).constructor(args or literal_args(op))
 
 
-def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
+def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     init: list[str] = []
     forward: list[str] = []
     attrs: set[str] = set()
@@ -461,7 +594,7 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
                 params.append(Param("num_classes", "int", repr(op.args["out"])))
                 args["out"] = "num_classes"
             if inside:
-                contained.append((op.attr, _module_expr(op, args)))
+                contained.append((op.attr, _module_expr(op, args, 16)))
                 continue
             definition = _definition(op.op)
             if definition.has_module and op.attr not in attrs:
@@ -473,7 +606,7 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
     emit_ops(net.stem, inside)
     for stage in net.stages:
         names = [b.path.rsplit(".", 1)[1] for b in stage.blocks]
-        expr = _stage_expr(names, [calls[b.path] for b in stage.blocks])
+        expr = _stage_expr(names, [calls[b.path] for b in stage.blocks], 16 if inside else 12)
         if inside:
             contained.append((stage.name, expr))
         else:
@@ -484,6 +617,12 @@ def _network_view(net: Network, calls: dict[str, str]) -> _NetworkView:
         init.append(f"self.{net.features} = {_container(contained)}")
         forward.append(f"x = self.{net.features}(x)")
     emit_ops(net.head, False)
+    # the shared params the calls name (`growth_rate = 32`), first
+    shared = {n: v for call in calls.values() for n, v in call.writer.shared.items()}
+    if shared:
+        tree = ast.parse("\n".join(init))
+        read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        init[:0] = [f"{name} = {value!r}" for name, value in shared.items() if name in read]
     return _NetworkView(net.class_name, init, forward, params, [])
 
 
@@ -592,12 +731,14 @@ def _generate(net: Network) -> str:
         for block in stage.blocks:
             grouped.setdefault(block.class_name, []).append(block)
     classes, calls, writers, zero_init = [], {}, [], []
-    for name, blocks in grouped.items():
-        writer = _BlockWriter(name, blocks, drop_rule=net.drop_path > 0)
+    for writer in _writers(net, grouped):
+        blocks = writer.blocks
         cls, block_calls = writer.write()
         writers.append(writer)
         classes.append(cls)
-        calls.update({b.path: c for b, c in zip(blocks, block_calls, strict=True)})
+        calls.update(
+            {b.path: _Call(c, b, writer) for b, c in zip(blocks, block_calls, strict=True)}
+        )
         if blocks[0].zero_init:
             zero_init.append((cls.name, blocks[0].zero_init))
     view = _network_view(net, calls)
@@ -622,6 +763,29 @@ def _generate(net: Network) -> str:
             spec_name=repr(net.name),
         )
     )
+
+
+def _writers(net: Network, grouped: dict[str, list[Block]]) -> list[_BlockWriter]:
+    """A writer per block class. The network names the params its classes share
+    (`growth_rate`): a class whose names clash (with another class's values, or a
+    name the network's `__init__` uses) has its values folded instead.
+    """
+    taken = {"self", "num_classes", "module", "i", "n", "_", net.class_name, *grouped}
+    plain: set[str] = set()
+    while True:
+        writers = [
+            _BlockWriter(name, blocks, drop_rule=net.drop_path > 0, grows=name not in plain)
+            for name, blocks in grouped.items()
+        ]
+        values: dict[str, set[Any]] = {}
+        for writer in writers:
+            for key, value in writer.shared.items():
+                values.setdefault(key, set()).add((type(value), value))
+        clashes = {k for k, v in values.items() if len(v) > 1 or k in taken}
+        clashing = {w.name for w in writers if clashes & set(w.shared)}
+        if not clashing:
+            return writers
+        plain |= clashing
 
 
 def _compile(source: str, name: str) -> None:
