@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from resgen.api import build_graph
 from resgen.check import ensure_instantiable
 from resgen.errors import SpecError
-from resgen.graph import build_graph
 from tests.conftest import SPECS
 
 

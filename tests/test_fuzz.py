@@ -25,9 +25,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from resgen.api import build_graph
 from resgen.codegen.emit import generate
 from resgen.errors import SpecError
-from resgen.graph import build_graph
 from resgen.pipeline import BuildOptions
 from resgen.variants.build import build_variant
 from resgen.variants.sweep import load_sweep

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from resgen.api import build_graph
 from resgen.errors import SpecError
-from resgen.graph import build_graph
 from resgen.variants.diff import diff_rows, diff_text, load_network
 from tests.conftest import SPECS
 

@@ -91,7 +91,7 @@ WRN = {"wrn_16_4": 2.7, "wrn_16_8": 11.0, "wrn_22_8": 17.2, "wrn_28_10": 36.5, "
 
 
 def test_width_depth() -> None:
-    from resgen.graph import build_graph
+    from resgen.api import build_graph
 
     results = {
         r.name: r for r in run_sweep(load_sweep(SWEEPS / "width_depth.yaml"), BuildOptions())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from resgen.api import build_graph
 from resgen.errors import SpecError
-from resgen.graph import build_graph
 from resgen.pipeline import BuildOptions
 from resgen.spec.yaml_source import format_path
 from resgen.variants import run
