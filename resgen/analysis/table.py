@@ -11,16 +11,9 @@ from typing import Any
 import networkx as nx
 
 from resgen.analysis.counts import LayerCount, layer_counts
+from resgen.analysis.units import human
 
 COLUMNS = ("layer", "op", "output", "params", "macs")
-
-
-def human(number: float, unit: str = "") -> str:
-    """`4089184256` -> `4.089 G`."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(number) >= scale:
-            return f"{number / scale:.3f} {suffix}{unit}"
-    return f"{number:g} {unit}".rstrip()
 
 
 def _row(count: LayerCount) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from pathlib import Path
 import networkx as nx
 
 from resgen.analysis.counts import weighted_depth
-from resgen.analysis.table import format_rows, human
+from resgen.analysis.table import format_rows
+from resgen.analysis.units import human
 from resgen.errors import SpecError
 from resgen.graph.model import Op, Stage
 from resgen.graph.shapes import format_shape
