@@ -86,12 +86,12 @@ def main() -> None:
         }
         print(f"lean build path (issue 12, point 6), best of {repeat}, interleaved:")
         for label, value in rows.items():
-            print(f"  {label:60s} {value}")
+            print(f"  {label:66s} {value}")
         bare = best_wall([python, "-c", "pass"], repeat)
-        print(f"  {'bare interpreter (python -c pass)':60s} {bare:6.3f} s")
+        print(f"  {'bare interpreter (python -c pass)':66s} {bare:6.3f} s")
         spec = "specs/cifar10/resnet1202_a.yaml"
         wall = best_wall([python, "-m", "resgen", "build", spec, "-o", out], repeat)
-        print(f"  {'resgen build ' + spec:60s} {wall:6.3f} s")
+        print(f"  {'resgen build ' + spec:66s} {wall:6.3f} s")
     print("in-process build (load + expand + check + generate), 3 stages of N blocks:")
     in_process(deep_spec(2), 1)  # warm the caches (block library, templates)
     base = None
