@@ -673,6 +673,10 @@ def init_branches(net: Network, zero_init: list[tuple[str, str]]) -> list[tuple[
 
 @cache
 def _environment() -> jinja2.Environment:
+    """The templates, with Jinja's compilation done ahead of time where it is still
+    current (resgen/codegen/precompiled.py; nothing is written at run time)."""
+    from resgen.codegen.precompiled import PrecompiledTemplates
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=False,
@@ -680,6 +684,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=PrecompiledTemplates(),
     )
 
 
