@@ -47,7 +47,7 @@ class HierarchicalSplit(OpDef):
         return ("convs", "bns", "pool")
 
     def resolve(self, raw: HierarchicalSplitArgs, at: Resolver) -> dict[str, Any]:
-        if at.setting("norm", "bn") != "bn" or at.setting("activation", "relu") != "relu":
+        if at.setting("norm", "batch") != "batch" or at.setting("activation", "relu") != "relu":
             raise at.error(
                 "",
                 "hierarchical_split is written with BatchNorm and ReLU (timm's Bottle2neck); "

@@ -59,7 +59,7 @@ class SplitAttention(OpDef):
     fresh_output = True
 
     def resolve(self, raw: SplitAttentionArgs, at: Resolver) -> dict[str, Any]:
-        if at.setting("norm", "bn") != "bn" or at.setting("activation", "relu") != "relu":
+        if at.setting("norm", "batch") != "batch" or at.setting("activation", "relu") != "relu":
             raise at.error(
                 "",
                 "split_attention is written with BatchNorm and ReLU (timm's SplitAttn); "
