@@ -248,7 +248,8 @@ class _BlockWriter:
             module, channels = self.module(aligned, channels, reads_input=x == "x")
             if _definition(op).has_module and attr not in self.attrs:
                 self.attrs.add(attr)
-                self.init.append(f"self.{attr} = {module}")
+                targets = ", ".join(f"self.{name}" for name in _definition(op).attributes(attr))
+                self.init.append(f"{targets} = {module}")
             lines.append(f"{var} = {_definition(op).forward(attr, x)}")
             x = var
         return lines, channels

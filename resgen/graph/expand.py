@@ -217,6 +217,16 @@ class Expander:
             attr = scope.claim(
                 getattr(raw, "name", None), definition.attribute or concrete, shared, counted
             )
+            extra = [name for name in definition.attributes(attr) if name != attr]
+            if extra and (scope.numbered or "block" not in attrs):
+                raise self.error(
+                    path,
+                    f"{concrete} sets the block attributes {', '.join(extra)}, so it can only "
+                    "be a layer of a block type's main branch (not in the stem, head, a "
+                    "stage's `after` or a `sequential`)",
+                )
+            for name in extra:
+                scope.claim(name, concrete, False)
         except ValueError as exc:
             raise self.error((*path, "name"), str(exc)) from None
         args = definition.resolve(raw, at)
