@@ -572,9 +572,16 @@ class _NetworkView:
         return signature("build", [str(p) for p in self.params], self.class_name, 0)
 
 
-def _module_expr(op: Op, args: dict[str, str] | None = None, indent: int = 12) -> str:
+def _module_expr(
+    op: Op, args: dict[str, str] | None = None, indent: int = 12,
+    inner: dict[int, dict[str, str]] | None = None,
+) -> str:  # fmt: skip
+    """An op's constructor in the network class; `inner`: args of ops inside containers."""
     if op.op == "sequential":
-        children = [(child.attr, _module_expr(child, indent=indent + 4)) for child in op.children]
+        children = [
+            (child.attr, _module_expr(child, (inner or {}).get(id(child)), indent + 4, inner))
+            for child in op.children
+        ]
         return _container(children, indent)
     return _definition(op.op).constructor(args or literal_args(op))
 
@@ -585,21 +592,24 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     attrs: set[str] = set()
     params: list[Param] = []
     contained: list[tuple[str, str]] = []
-    last_linear = net.head[-1] if net.head and net.head[-1].op == "linear" else None
+    # the head's last layer, or the last layer of its last container (VGG's `classifier`)
+    leaves = list(walk(net.head[-1:]))
+    last_linear = leaves[-1] if leaves and leaves[-1].op == "linear" else None
+    inner: dict[int, dict[str, str]] = {}
+    if last_linear is not None:
+        params.append(Param("num_classes", "int", repr(last_linear.args["out"])))
+        inner[id(last_linear)] = {**literal_args(last_linear), "out": "num_classes"}
 
     def emit_ops(ops: list[Op], inside: bool) -> None:
         for op in ops:
-            args = literal_args(op)
-            if op is last_linear:
-                params.append(Param("num_classes", "int", repr(op.args["out"])))
-                args["out"] = "num_classes"
+            args = inner.get(id(op)) or literal_args(op)
             if inside:
-                contained.append((op.attr, _module_expr(op, args, 16)))
+                contained.append((op.attr, _module_expr(op, args, 16, inner)))
                 continue
             definition = _definition(op.op)
             if definition.has_module and op.attr not in attrs:
                 attrs.add(op.attr)
-                init.append(wrap(f"self.{op.attr} = {_module_expr(op, args)}", 8))
+                init.append(wrap(f"self.{op.attr} = {_module_expr(op, args, inner=inner)}", 8))
             forward.append(f"x = {definition.forward(op.attr, 'x')}")
 
     inside = net.features is not None

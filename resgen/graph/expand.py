@@ -710,6 +710,12 @@ class Expander:
             depth += settings.count if settings.residual else 0
         net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
         for path in unused_defaults(spec, self.blocks)[:1]:
+            if not spec.stages:
+                raise self.error(
+                    path,
+                    f"the network has no stages, so nothing reads {path[-1]!r}",
+                    "only `norm`, `norm_groups` and `activation` apply to stem and head layers",
+                )
             raise self.error(path, f"no stage's block type has a parameter {path[-1]!r}")
         assign_class_names(spec, net, self.error)
         net.output_node = net.head[-1].node if net.head else current

@@ -289,7 +289,9 @@ class Spec(StrictModel):
         None, description="wrap stem and stages in one nn.Sequential of this name"
     )
     stem: list[Layer] = []
-    stages: list[Stage] = Field(min_length=1)
+    stages: list[Stage] = Field(
+        [], description="stages of blocks; none for a network of stem and head layers only"
+    )
     head: list[Layer] = []
     train: TrainSettings | None = Field(None, description="training settings (docs/training.md)")
     init: InitSettings | None = Field(
