@@ -230,6 +230,12 @@ class Expander:
         self, layer: Any, raw: Any, at: _LayerArgs, scope: Scope, current: str, where: str,
         **attrs: Any,
     ) -> Op:  # fmt: skip
+        if raw.name is None and not scope.numbered:
+            raise self.error(
+                at.path,
+                f"{where}this sequential needs a name: only a container's layers are numbered",
+                "give it `name:`, e.g. `sequential: {name: conv1, layers: [...]}`",
+            )
         try:
             attr = scope.claim(raw.name, "sequential", False)
         except ValueError as exc:

@@ -87,9 +87,10 @@ Layer = Annotated[
 
 
 class SequentialArgs(StrictModel):
-    """A named group of layers, emitted as one `nn.Sequential` (e.g. a deep stem)."""
+    """A group of layers, emitted as one `nn.Sequential` (e.g. a deep stem); inside
+    another numbered container it may go unnamed and is numbered like its siblings."""
 
-    name: LayerName
+    name: LayerName | None = None
     layers: list[Layer] = Field(min_length=1)
 
 

@@ -1,0 +1,125 @@
+"""Language reach: networks without stages, adaptive pooling, nested containers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import resgen
+from resgen.errors import SpecError
+
+NESTED = """
+name: nested
+input: [3, 32, 32]
+stem:
+  - sequential: {name: conv1, layers: [{sequential: {layers: [{conv: {out: 16}}, bn]}}, relu]}
+blocks:
+  inv:
+    out: width
+    main:
+      - sequential:
+          name: conv
+          layers:
+            - sequential: {layers: [{conv: {out: width, kernel: 1}}, bn, relu]}
+            - conv: {out: width, stride: stride}
+            - bn
+defaults: {block: inv}
+stages:
+  - {blocks: 2, width: 16}
+  - {blocks: 2, width: 32, stride: 2}
+head: [avgpool, flatten, {linear: {out: 10}}]
+"""
+
+PLAIN = """
+name: tiny_plain
+input: [3, 32, 32]
+stem:
+  - sequential:
+      name: features
+      layers: [{conv: {out: 8, bias: true}}, relu, {maxpool: {kernel: 2}}]
+head:
+  - avgpool: {output: [3, 2]}
+  - flatten
+  - sequential:
+      name: classifier
+      layers: [{linear: {out: 12}}, relu, dropout, {linear: {out: 10}}]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_nested_containers_build_and_are_named_like_torchvision(tmp_path: Path) -> None:
+    spec = write(tmp_path, NESTED)
+    model = resgen.build_model(spec)
+    names = list(model.state_dict())
+    assert "conv1.0.0.weight" in names and "conv1.0.1.running_var" in names
+    assert "layer1.0.conv.0.0.weight" in names
+    assert "layer1.0.conv.0.1.weight" in names
+    assert "layer2.0.conv.1.weight" in names and "layer2.0.conv.2.bias" in names
+    net = resgen.checked_network(spec)
+    assert sum(p.numel() for p in model.parameters()) == net.params
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_an_unnamed_sequential_outside_a_container_is_located(tmp_path: Path) -> None:
+    spec = write(tmp_path, NESTED.replace("          name: conv\n", ""))
+    with pytest.raises(
+        SpecError, match=r"spec.yaml:\d+:\d+: .*main\[0\].sequential: .*needs a name"
+    ):
+        resgen.checked_network(spec)
+
+
+def test_a_network_without_stages(tmp_path: Path) -> None:
+    spec = write(tmp_path, PLAIN)
+    code = resgen.generate_code(spec)
+    assert "self.avgpool = nn.AdaptiveAvgPool2d((3, 2))" in code
+    assert "nn.Linear(12, num_classes)" in code
+    assert "x = torch.flatten(x, 1)" in code
+    model = resgen.build_model(spec)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    net = resgen.checked_network(spec)
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert [n.shape for n in net.nodes.values() if n.op == "avgpool"] == [(8, 3, 2)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("output: [3, 2]", "output: [3, 2, 1]"),
+        ("output: [3, 2]", "output: 0"),
+        ("output: [3, 2]", "output: 3, kernel: 2"),
+    ],
+)
+def test_adaptive_pool_mistakes_are_located(tmp_path: Path, change: str, message: str) -> None:
+    spec = write(tmp_path, PLAIN.replace(change, message))
+    with pytest.raises(SpecError, match=r"spec.yaml:\d+:\d+: head\[0\]\.avgpool"):
+        resgen.checked_network(spec)
+
+
+def test_defaults_a_network_without_stages_does_not_read(tmp_path: Path) -> None:
+    spec = write(tmp_path, PLAIN + "defaults: {block: basic}\n")
+    with pytest.raises(SpecError, match=r"defaults.block: the network has no stages"):
+        resgen.checked_network(spec)
+    ok = write(tmp_path, PLAIN + "defaults: {activation: silu}\n", "ok.yaml")
+    resgen.checked_network(ok)
+
+
+def test_vgg19_is_torchvision_s_layout() -> None:
+    spec = Path(__file__).parents[1] / "specs" / "vgg19.yaml"
+    net = resgen.checked_network(spec)
+    assert net.params == 143_667_240
+    code = resgen.generate_code(spec)
+    for line in (
+        "self.features = nn.Sequential(",
+        "self.avgpool = nn.AdaptiveAvgPool2d((7, 7))",
+        "self.classifier = nn.Sequential(",
+        "nn.Linear(25088, 4096),",
+        "x = torch.flatten(x, 1)",
+    ):
+        assert line in code
