@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 import resgen
 from resgen.errors import SpecError
@@ -123,3 +124,13 @@ def test_vgg19_is_torchvision_s_layout() -> None:
         "x = torch.flatten(x, 1)",
     ):
         assert line in code
+
+
+@pytest.mark.parametrize(("op", "module"), [("relu6", nn.ReLU6), ("hardsigmoid", nn.Hardsigmoid)])
+def test_new_activations(tmp_path: Path, op: str, module: type) -> None:
+    spec = write(tmp_path, PLAIN + f"defaults: {{activation: {op}}}\n")
+    spec.write_text(spec.read_text().replace("bias: true}}, relu,", "bias: true}}, act,"))
+    model = resgen.build_model(spec)
+    assert any(type(m) is module for m in model.modules())
+    x = torch.randn(2, 3, 32, 32) * 10
+    assert model(x).shape == (2, 10)

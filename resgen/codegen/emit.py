@@ -636,8 +636,8 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     return _NetworkView(net.class_name, init, forward, params, [])
 
 
-# torch.nn.init.calculate_gain's name for each activation it knows; the ReLU-like
-# ones it lacks (silu, gelu, elu, mish, hardswish) take ReLU's gain, as timm's do
+# torch.nn.init.calculate_gain's name for each activation it knows; the ones it lacks
+# (silu, gelu, elu, mish, hardswish, relu6, hardsigmoid) take ReLU's gain, as timm's do
 GAIN_NAMES = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid"}
 LEAKY_RELU_SLOPE = 0.01  # nn.LeakyReLU's default negative_slope
 
