@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,51 @@ def test_new_activations(tmp_path: Path, op: str, module: type) -> None:
     assert any(type(m) is module for m in model.modules())
     x = torch.randn(2, 3, 32, 32) * 10
     assert model(x).shape == (2, 10)
+
+
+MOBILENET = Path(__file__).parents[1] / "specs" / "mobilenet_v2.yaml"
+
+
+def test_mobilenet_v2_blocks_sit_in_features() -> None:
+    net = resgen.checked_network(MOBILENET)
+    assert net.params == 3_504_872
+    model = resgen.build_model(MOBILENET)
+    names = list(model.state_dict())
+    assert names[:2] == ["features.0.0.weight", "features.0.1.weight"]
+    assert "features.1.conv.0.0.weight" in names and "features.1.conv.1.weight" in names
+    assert "features.2.conv.1.0.weight" in names and "features.2.conv.3.bias" in names
+    assert "features.17.conv.3.running_var" in names and "features.18.0.weight" in names
+    assert names[-2:] == ["classifier.1.weight", "classifier.1.bias"]
+    blocks = list(net.blocks())
+    assert [b.path for b in blocks] == [f"features.{i}" for i in range(1, 18)]
+    residual = [b.path for b in blocks if b.join == "add"]
+    assert residual == [f"features.{i}" for i in (3, 5, 6, 8, 9, 10, 12, 13, 15, 16)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "message"),
+    [
+        (("features: features\n", ""), "stages[0].inline", "the network has none"),
+        (
+            ("shortcut: none, inline: true}", "shortcut: none, inline: true, block_names: 'b{n}'}"),
+            "stages[0].block_names",
+            "take no names",
+        ),
+        (
+            (
+                "  - sequential: {layers: [{conv: {out: 32",
+                "  - sequential: {name: s, layers: [{conv: {out: 32",
+            ),
+            "stem[0].sequential.name",
+            "take no names",
+        ),
+    ],
+)
+def test_inline_mistakes_are_located(
+    tmp_path: Path, edit: tuple[str, str], where: str, message: str
+) -> None:
+    text = MOBILENET.read_text()
+    assert edit[0] in text
+    spec = write(tmp_path, text.replace(edit[0], edit[1], 1))
+    with pytest.raises(SpecError, match=rf"spec.yaml:\d+:\d+: {re.escape(where)}: .*{message}"):
+        resgen.checked_network(spec)

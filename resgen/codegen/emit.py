@@ -454,6 +454,13 @@ class _Call:
 
 
 def _stage_expr(names: list[str], block_calls: list[_Call], indent: int = 12) -> str:
+    """A stage as a container (`_stage_items`)."""
+    return _container(_stage_items(names, block_calls, indent), indent)
+
+
+def _stage_items(
+    names: list[str], block_calls: list[_Call], indent: int = 12
+) -> list[tuple[str, str]]:
     """A stage as a container: each block once, equal neighbours once with their count.
 
     Unnamed blocks that repeat (two or more equal calls in a row) become one
@@ -487,7 +494,7 @@ def _stage_expr(names: list[str], block_calls: list[_Call], indent: int = 12) ->
         index += run
     if numbered:
         items = [(str(i), item) for i, (_, item) in enumerate(items)]
-    return _container(items, indent)
+    return items
 
 
 def _grown_run(
@@ -616,7 +623,12 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     emit_ops(net.stem, inside)
     for stage in net.stages:
         names = [b.path.rsplit(".", 1)[1] for b in stage.blocks]
-        expr = _stage_expr(names, [calls[b.path] for b in stage.blocks], 16 if inside else 12)
+        stage_calls = [calls[b.path] for b in stage.blocks]
+        if stage.inline:  # its blocks go straight into the numbered `features` container
+            contained += [(name, item) for name, item in _stage_items(names, stage_calls, 16)]
+            emit_ops(stage.after, inside)
+            continue
+        expr = _stage_expr(names, stage_calls, 16 if inside else 12)
         if inside:
             contained.append((stage.name, expr))
         else:

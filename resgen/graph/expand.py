@@ -411,21 +411,27 @@ class Expander:
         self, settings: StageSettings, current: str, scope: Scope, depth: int
     ) -> tuple[Stage, str]:
         """Build a stage's blocks and `after` layers; `depth` counts residual blocks before it."""
-        try:
-            scope.claim(settings.name, "stage", shared=False)
-        except ValueError:
-            raise self.error(
-                (*settings.path, "name"), f"name {settings.name!r} is already used"
-            ) from None
+        inline = bool(self.spec.stages[settings.index].inline)
+        if not inline:
+            try:
+                scope.claim(settings.name, "stage", shared=False)
+            except ValueError:
+                raise self.error(
+                    (*settings.path, "name"), f"name {settings.name!r} is already used"
+                ) from None
         stage_path = scope.path(settings.name)
         blocks: list[Block] = []
         block_names: dict[str, int] = {}
         for block_index in range(settings.count):
-            block_name = self.block_name(settings.index, block_index)
-            self.claim_block_name(settings.index, block_name, block_names)
+            if inline:  # numbered on in the enclosing container
+                block_path = scope.path(scope.claim(None, "block", shared=False))
+            else:
+                block_name = self.block_name(settings.index, block_index)
+                self.claim_block_name(settings.index, block_name, block_names)
+                block_path = f"{stage_path}.{block_name}"
             if settings.residual:
                 depth += 1
-            block = self.block(f"{stage_path}.{block_name}", block_index, settings, current, depth)
+            block = self.block(block_path, block_index, settings, current, depth)
             blocks.append(block)
             current = block.output
         index = settings.index
@@ -436,7 +442,7 @@ class Expander:
         )  # fmt: skip
         if after:
             current = after[-1].node
-        return Stage(settings.name, blocks, settings.path, after), current
+        return Stage(settings.name, blocks, settings.path, after, inline), current
 
     def claim_block_name(self, stage_index: int, name: str, taken: dict[str, int]) -> None:
         """A block's name is an attribute of its stage: valid there, and its own."""
@@ -494,7 +500,7 @@ class Expander:
             env[name] = self.value(raw, env, (*base, "let", name), what=where)
         env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
         scope = Scope(block_path, reserved=BLOCK_ATTRIBUTES)
-        attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
+        attrs = {"block": block_path, "stage": stage.name}
         layers = list(definition.main)
         se = self.setting(stage.index, "se", None)
         if se:
@@ -672,6 +678,45 @@ class Expander:
                 )
         return counts
 
+    def check_inline(self) -> bool:
+        """Whether some stage puts its blocks in the `features` container (`inline`);
+        then that container is numbered, so the layers it holds may not be named."""
+        spec = self.spec
+        inline = [i for i, stage in enumerate(spec.stages) if stage.inline]
+        if not inline:
+            return False
+        first = ("stages", inline[0], "inline")
+        if not spec.features:
+            raise self.error(
+                first,
+                "an inline stage puts its blocks in the `features` container, "
+                "but the network has none",
+                "set `features: features` (the blocks are numbered on in it), "
+                "or leave `inline` out",
+            )
+        for index in inline:
+            if spec.stages[index].block_names is not None:
+                raise self.error(
+                    ("stages", index, "block_names"),
+                    "an inline stage's blocks are numbered on in the `features` container, "
+                    "so they take no names",
+                    "leave out `block_names` or `inline`",
+                )
+        parts: list[tuple[KeyPath, list[Any]]] = [(("stem",), spec.stem)]
+        parts += [(("stages", i, "after"), stage.after) for i, stage in enumerate(spec.stages)]
+        for path, layers in parts:
+            for position, layer in enumerate(layers):
+                op, raw = layer_op(layer)
+                if getattr(raw, "name", None) is not None:
+                    raise self.error(
+                        (*path, position, op, "name"),
+                        "with inline stages, the `features` container is numbered "
+                        "(nn.Sequential), so its layers take no names",
+                        f"leave out this name (the layer is numbered), or `inline` at "
+                        f"stages[{inline[0]}]",
+                    )
+        return True
+
     def count_residual(self) -> int:
         residual = 0
         for index, stage in enumerate(self.spec.stages):
@@ -702,7 +747,8 @@ class Expander:
         self.residual_blocks = self.count_residual()
         net.drop_path, net.residual_blocks = spec.defaults.drop_path or 0.0, self.residual_blocks
         top = Scope("", reserved=NETWORK_ATTRIBUTES)
-        body = Scope(spec.features, shareable=False) if spec.features else top
+        inline = self.check_inline()
+        body = Scope(spec.features, numbered=inline, shareable=False) if spec.features else top
         if spec.features:
             top.claim(spec.features, "features", shared=False)
         net.stem = self.sequence(spec.stem, self.params, body, "input", ("stem",), stage="stem")

@@ -120,6 +120,7 @@ class Stage:
     blocks: list[Block]
     spec_path: KeyPath
     after: list[Op] = field(default_factory=list)
+    inline: bool = False  # its blocks sit directly in the `features` container
 
 
 @dataclass

@@ -230,6 +230,11 @@ class Stage(Knobs):
         None, description="block names, e.g. 'denselayer{n}' ({n}: from 1, {i}: from 0)"
     )
     after: list[Layer] = Field([], description="layers after the stage's blocks")
+    inline: StrictBool | None = Field(
+        None,
+        description="put the blocks directly in the `features` container, numbered on "
+        "from what is there, with no container of the stage's own (MobileNetV2)",
+    )
 
 
 class TrainSettings(StrictModel):
