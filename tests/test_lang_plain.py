@@ -183,3 +183,77 @@ def test_inline_mistakes_are_located(
     spec = write(tmp_path, text.replace(edit[0], edit[1], 1))
     with pytest.raises(SpecError, match=rf"spec.yaml:\d+:\d+: {re.escape(where)}: .*{message}"):
         resgen.checked_network(spec)
+
+
+class _AkamasterBlock(nn.Module):
+    """pytorch_resnet_cifar10's BasicBlock with option A (its LambdaLayer has no weights)."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.pad = stride != 1 or in_planes != planes
+        self.planes = planes
+
+    def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.pad:
+            return x
+        q = self.planes // 4
+        return nn.functional.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, q, q), "constant", 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.shortcut(x))
+
+
+class _AkamasterResNet(nn.Module):
+    def __init__(self, n: int = 3, num_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        planes, layers = 16, []
+        for width, stride in ((16, 1), (32, 2), (64, 2)):
+            blocks = []
+            for s in [stride] + [1] * (n - 1):
+                blocks.append(_AkamasterBlock(planes, width, s))
+                planes = width
+            layers.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = layers
+        self.linear = nn.Linear(64, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        out = nn.functional.avg_pool2d(out, out.size()[3])
+        return self.linear(out.view(out.size(0), -1))
+
+
+def test_zero_pad_split_loads_pytorch_resnet_cifar10_weights() -> None:
+    from tests.reference_outputs import fill
+
+    spec = Path(__file__).parents[1] / "specs" / "cifar10" / "resnet20_a_split.yaml"
+    assert "ZeroPadShortcut(stride=2, extra_channels=16, before=8)" in resgen.generate_code(spec)
+    reference = fill(_AkamasterResNet()).eval()
+    model = resgen.build_model(spec).eval()
+    state = reference.state_dict()
+    assert [(k, v.shape) for k, v in model.state_dict().items()] == [
+        (k, v.shape) for k, v in state.items()
+    ]
+    model.load_state_dict(state, strict=True)
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), rtol=1e-5, atol=1e-5)
+        end = resgen.build_model(Path(__file__).parents[1] / "specs/cifar10/resnet20_a.yaml")
+        state = {k.replace("linear.", "fc."): v for k, v in state.items()}
+        end.load_state_dict(state)
+        assert not torch.allclose(end.eval()(x), reference(x), atol=1e-3)  # the placement matters
+
+
+def test_zero_pad_where_no_shortcut_a_is_located(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "specs/cifar10/resnet20_a_split.yaml").read_text()
+    spec = write(tmp_path, text.replace("shortcut: A,", "shortcut: B,"))
+    with pytest.raises(SpecError, match=r"spec.yaml:\d+:\d+: defaults.zero_pad: .*no stage uses"):
+        resgen.checked_network(spec)

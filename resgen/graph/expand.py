@@ -327,6 +327,14 @@ class Expander:
                 )
             dilation, stride = dilation * stride, 1
         shortcut, shortcut_path = self.shortcut_option(index, definition)
+        zero_pad = knob(spec, index, "zero_pad")
+        if zero_pad is not None and zero_pad[1][0] == "stages" and shortcut != "A":
+            raise self.error(
+                zero_pad[1],
+                f"zero_pad places shortcut A's new channels, but this stage's shortcut is "
+                f"{shortcut!r}",
+                "set `shortcut: A`, or leave out `zero_pad`",
+            )
         return StageSettings(
             index=index,
             name=stage.name or f"layer{index + 1}",
@@ -630,7 +638,10 @@ class Expander:
     ) -> Shortcut:  # fmt: skip
         """Build the shortcut the stage's option asks for (resgen/graph/shortcuts.py)."""
         in_shape = self.shape_of(current)
-        need = Need(in_shape, main_shape, self.setting(stage.index, "shortcut_norm", True))
+        need = Need(
+            in_shape, main_shape, self.setting(stage.index, "shortcut_norm", True),
+            split=self.setting(stage.index, "zero_pad", "end") == "split",
+        )  # fmt: skip
         try:
             kind, layers = BUILDERS[stage.shortcut](need)
         except ShortcutProblem as exc:
@@ -649,9 +660,10 @@ class Expander:
             )  # fmt: skip
             tail = node
             nodes.append(node)
+        pad_before = next((layer[1].get("before", 0) for layer in layers if layer), 0)
         return Shortcut(
             kind, in_shape[0], main_shape[0], need.stride, option=stage.shortcut,
-            nodes=tuple(nodes),
+            nodes=tuple(nodes), pad_before=pad_before if kind == "zeropad" else 0,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ network
@@ -761,6 +773,16 @@ class Expander:
             dilation = settings.dilation
             depth += settings.count if settings.residual else 0
         net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
+        if (
+            spec.defaults.zero_pad is not None
+            and spec.stages
+            and not any(block.shortcut.option == "A" for block in net.blocks())
+        ):
+            raise self.error(
+                ("defaults", "zero_pad"),
+                "zero_pad places shortcut A's new channels, but no stage uses shortcut A",
+                "set `shortcut: A`, or leave out `zero_pad`",
+            )
         for path in unused_defaults(spec, self.blocks)[:1]:
             if not spec.stages:
                 raise self.error(

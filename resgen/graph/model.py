@@ -89,6 +89,7 @@ class Shortcut:
     tap: int | None = None  # index of the main layer a projection reads (pre-activation)
     option: str = ""  # the spec's choice: identity, A, B, C, D or none
     nodes: tuple[str, ...] = ()  # its layers' node ids
+    pad_before: int = 0  # zero-pad: new channels before the input's (`zero_pad: split`)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from resgen.spec.yaml_source import Path as KeyPath
 BLOCK_PARAM_KNOBS = ("expansion", "groups", "width_per_group", "stride_on")
 # knobs the expander reads for every stage, whatever its block type
 STAGE_KNOBS = ("norm", "norm_groups", "activation", "se", "zero_init", "shortcut_norm",
-               "dilation", "shortcut")  # fmt: skip
+               "dilation", "shortcut", "zero_pad")  # fmt: skip
 # knobs the stem and head read too (`norm` and `act` layers), so a network without stages uses them
 LAYER_KNOBS = ("norm", "norm_groups", "activation")
 

@@ -210,6 +210,11 @@ class Knobs(StrictModel):
     shortcut_norm: StrictBool | None = Field(
         None, description="batch norm after a projection shortcut's 1x1 conv (true)"
     )
+    zero_pad: Literal["end", "split"] | None = Field(
+        None,
+        description="shortcut A's new zero channels: after the input's (end; fb.resnet.torch) "
+        "or half before and half after (split; pytorch_resnet_cifar10)",
+    )
     args: dict[Identifier, Scalar] = Field({}, description="values for a block type's own params")
 
 
