@@ -257,3 +257,18 @@ def test_zero_pad_where_no_shortcut_a_is_located(tmp_path: Path) -> None:
     spec = write(tmp_path, text.replace("shortcut: A,", "shortcut: B,"))
     with pytest.raises(SpecError, match=r"spec.yaml:\d+:\d+: defaults.zero_pad: .*no stage uses"):
         resgen.checked_network(spec)
+
+
+def test_drop_path_rule_timm(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "specs/cifar10/resnet110_stochastic_depth.yaml").read_text()
+    spec = write(tmp_path, text.replace("drop_path: 0.5", "drop_path: 0.5, drop_path_rule: timm"))
+    rates = [b.env["drop_path"] for b in resgen.checked_network(spec).blocks()]
+    assert rates[0] == 0 and rates[-1] == 0.5 and rates[1] == round(0.5 / 53, 6)
+    code = resgen.generate_code(spec)
+    assert "return round(0.5 * (depth - 1) / 53, 6)" in code
+    namespace: dict = {}
+    exec(compile(code, "emitted", "exec"), namespace)
+    assert [namespace["drop_path_rate"](n) for n in range(1, 55)] == rates
+    bad = write(tmp_path, text.replace("drop_path: 0.5", "drop_path_rule: timm"), "bad.yaml")
+    with pytest.raises(SpecError, match=r"defaults.drop_path_rule: .*drop_path is not set"):
+        resgen.checked_network(bad)

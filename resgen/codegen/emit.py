@@ -782,6 +782,7 @@ def _generate(net: Network) -> str:
             drop_path=(repr(net.drop_path), net.residual_blocks),
             helpers=_helpers(net, writers, body),
             plugin_sources=_plugin_sources(net),
+            drop_path_timm=net.drop_path_rule == "timm",
             zero_pad_split=any(b.shortcut.pad_before for b in net.blocks()),
             spec_name=repr(net.name),
         )

@@ -630,6 +630,8 @@ class Expander:
             return 0.0
         if not 0 <= final < 1:
             raise self.error(("defaults", "drop_path"), f"must be in [0, 1), got {final}")
+        if self.spec.defaults.drop_path_rule == "timm":  # timm: (l - 1) / (L - 1)
+            return round(final * (depth - 1) / max(self.residual_blocks - 1, 1), 6)
         return round(final * depth / self.residual_blocks, 6)
 
     def shortcut(
@@ -758,6 +760,7 @@ class Expander:
         self.block_counts = self.count_blocks()
         self.residual_blocks = self.count_residual()
         net.drop_path, net.residual_blocks = spec.defaults.drop_path or 0.0, self.residual_blocks
+        net.drop_path_rule = spec.defaults.drop_path_rule or "linear"
         top = Scope("", reserved=NETWORK_ATTRIBUTES)
         inline = self.check_inline()
         body = Scope(spec.features, numbered=inline, shareable=False) if spec.features else top
@@ -782,6 +785,13 @@ class Expander:
                 ("defaults", "zero_pad"),
                 "zero_pad places shortcut A's new channels, but no stage uses shortcut A",
                 "set `shortcut: A`, or leave out `zero_pad`",
+            )
+        if spec.defaults.drop_path_rule is not None and not spec.defaults.drop_path:
+            raise self.error(
+                ("defaults", "drop_path_rule"),
+                "drop_path_rule chooses how drop_path rises over the blocks, "
+                "but drop_path is not set",
+                "set `drop_path: 0.1` (say) in defaults, or leave out drop_path_rule",
             )
         for path in unused_defaults(spec, self.blocks)[:1]:
             if not spec.stages:

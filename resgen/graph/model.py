@@ -134,6 +134,7 @@ class Network:
     stages: list[Stage] = field(default_factory=list)
     head: list[Op] = field(default_factory=list)
     output: Shape = ()
+    drop_path_rule: str = "linear"  # the emitted `drop_path_rate`'s rule (linear, timm)
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
     description: str = ""  # the spec's, for the class docstring
     init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`

@@ -224,6 +224,11 @@ class Defaults(Knobs):
         description="stochastic depth: drop rate of the last block, "
         "rising linearly from 0 over the blocks",
     )
+    drop_path_rule: Literal["linear", "timm"] | None = Field(
+        None,
+        description="block l of L drops with drop_path * l / L (linear, Huang et al.) "
+        "or drop_path * (l - 1) / (L - 1) (timm: the first block never drops)",
+    )
 
 
 class Stage(Knobs):
