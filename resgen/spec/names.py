@@ -59,7 +59,7 @@ BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 # Locals, arguments and methods of the templates' functions and classes.
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
-    divisor reduced scale p keep mask stride extra_channels in_channels out_channels
+    divisor reduced scale p keep mask stride extra_channels before in_channels out_channels
     pool layers name layer sequential depth n i""".split()
 )
 EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES | OP_HELPER_LOCALS
