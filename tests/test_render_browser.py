@@ -80,7 +80,7 @@ def graph() -> nx.DiGraph:
 def page(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> Any:
     """ResNet-50's page, freshly loaded at stage level; the console log emptied."""
     path = tmp_path / "resnet50.html"
-    path.write_text(to_html(graph, level="stage"), encoding="utf-8")
+    path.write_text(to_html(graph.graph["network"], level="stage"), encoding="utf-8")
     driver.get(path.as_uri())
     wait(driver, lambda d: d.execute_script("return !!window.resgen"))
     return driver

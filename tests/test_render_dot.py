@@ -14,6 +14,7 @@ import networkx as nx
 import pytest
 
 import resgen
+from resgen.graph.model import Network
 from resgen.render import to_dot
 from resgen.render.style import SHORTCUTS
 from tests.conftest import need
@@ -58,7 +59,12 @@ head: [avgpool, flatten, {dropout: {p: 0.2}}, {linear: {name: fc, out: 10}}]
 
 
 def graph_of(spec: str) -> nx.DiGraph:
+    """The networkx view, for the assertions; `net(graph)` is what the renderer draws."""
     return resgen.build_graph(MIXED if spec == "mixed" else SPECS / spec)
+
+
+def net(graph: nx.DiGraph) -> Network:
+    return graph.graph["network"]
 
 
 def parse(dot: str) -> Any:
@@ -78,7 +84,7 @@ def drawn(agraph: Any) -> tuple[set[str], list[tuple[str, str]]]:
 )
 def test_layer_level_draws_every_layer_once_and_every_edge(spec: str) -> None:
     graph = graph_of(spec)
-    dot = to_dot(graph, "layer")
+    dot = to_dot(net(graph), "layer")
     agraph = parse(dot)
     nodes, edges = drawn(agraph)
     assert nodes == set(graph.nodes)
@@ -92,7 +98,7 @@ def test_layer_level_draws_every_layer_once_and_every_edge(spec: str) -> None:
 @pytest.mark.parametrize("spec", ["resnet50.yaml", "cifar10/resnet56_a.yaml", "mixed"])
 def test_every_join_gets_all_its_branches(spec: str) -> None:
     graph = graph_of(spec)
-    agraph = parse(to_dot(graph, "layer"))
+    agraph = parse(to_dot(net(graph), "layer"))
     joins = {v for _, v, e in graph.edges(data=True) if "branch" in e}
     assert joins
     for join in joins:
@@ -131,7 +137,7 @@ def graph_join(graph: nx.DiGraph, block: str) -> str:
 )
 def test_shortcut_edges_are_styled_by_kind(block: str, kind: str, style: str) -> None:
     graph = graph_of("mixed")
-    agraph = parse(to_dot(graph, "layer"))
+    agraph = parse(to_dot(net(graph), "layer"))
     edge = shortcut_edge(agraph, graph, block)
     assert edge.attr["style"] == style
     assert edge.attr["color"] == SHORTCUTS[kind].color
@@ -139,7 +145,7 @@ def test_shortcut_edges_are_styled_by_kind(block: str, kind: str, style: str) ->
 
 def test_the_whole_shortcut_branch_carries_its_style_and_the_letter() -> None:
     graph = graph_of("mixed")
-    agraph = parse(to_dot(graph, "layer"))
+    agraph = parse(to_dot(net(graph), "layer"))
     d_path = ["layer2.0.relu#2", "layer3.0.downsample.0", "layer3.0.downsample.1"]
     for a, b in itertools.pairwise(d_path):
         assert agraph.get_edge(a, b).attr["color"] == SHORTCUTS["avgdown"].color
@@ -151,7 +157,7 @@ def test_the_whole_shortcut_branch_carries_its_style_and_the_letter() -> None:
 
 def test_concat_and_gate_joins_are_recognisable() -> None:
     graph = graph_of("mixed")
-    agraph = parse(to_dot(graph, "layer"))
+    agraph = parse(to_dot(net(graph), "layer"))
     concat, gate = agraph.get_node("layer5.0.concat"), agraph.get_node("layer6.0.gate")
     assert (concat.attr["shape"], concat.attr["label"]) == ("invtrapezium", "‖ concat")
     assert (gate.attr["shape"], gate.attr["label"]) == ("octagon", "σ gate")
@@ -164,7 +170,7 @@ def test_concat_and_gate_joins_are_recognisable() -> None:
 
 
 def test_clusters_for_stages_and_blocks_and_the_shape_change_is_marked() -> None:
-    dot = to_dot(graph_of("resnet50.yaml"), "layer")
+    dot = to_dot(net(graph_of("resnet50.yaml")), "layer")
     agraph = parse(dot)
     names = {sub.name for sub in agraph.subgraphs_iter()}
     assert {"cluster_stem:stem", "cluster_stage:layer1", "cluster_head:head"} <= names
@@ -181,7 +187,7 @@ def test_clusters_for_stages_and_blocks_and_the_shape_change_is_marked() -> None
 
 def test_block_level_is_one_node_per_block() -> None:
     graph = graph_of("resnet50.yaml")
-    agraph = parse(to_dot(graph, "block"))
+    agraph = parse(to_dot(net(graph), "block"))
     nodes, edges = drawn(agraph)
     blocks = {f"block:layer{s}.{i}" for s, n in ((1, 3), (2, 4), (3, 6), (4, 3)) for i in range(n)}
     stem_head = {"conv1", "bn1", "relu", "maxpool", "avgpool", "flatten", "fc"}
@@ -197,7 +203,7 @@ def test_block_level_is_one_node_per_block() -> None:
 
 def test_roll_folds_identical_blocks_so_resnet1202_fits() -> None:
     graph = graph_of("cifar10/resnet1202_a.yaml")
-    agraph = parse(to_dot(graph, "block", roll=True))
+    agraph = parse(to_dot(net(graph), "block", roll=True))
     nodes, edges = drawn(agraph)
     runs = sorted(n for n in nodes if n.startswith("run:"))
     assert runs == [
@@ -214,7 +220,7 @@ def test_roll_folds_identical_blocks_so_resnet1202_fits() -> None:
 
 def test_roll_at_layer_level_draws_each_run_once() -> None:
     graph = graph_of("cifar10/resnet56_a.yaml")
-    agraph = parse(to_dot(graph, "layer", roll=True))
+    agraph = parse(to_dot(net(graph), "layer", roll=True))
     nodes, edges = drawn(agraph)
     assert "layer1.0.conv1" in nodes and "layer1.5.conv1" not in nodes
     assert {"layer2.0.downsample", "layer2.1.conv1"} <= nodes
@@ -229,7 +235,7 @@ def test_roll_at_layer_level_draws_each_run_once() -> None:
 
 
 def test_stage_level() -> None:
-    agraph = parse(to_dot(graph_of("resnet50.yaml"), "stage"))
+    agraph = parse(to_dot(net(graph_of("resnet50.yaml")), "stage"))
     nodes, edges = drawn(agraph)
     assert nodes == {"input", "stem:stem", "head:head"} | {f"stage:layer{i}" for i in (1, 2, 3, 4)}
     assert edges == [
@@ -244,21 +250,23 @@ def test_stage_level() -> None:
 
 
 def test_legend_lists_what_is_drawn() -> None:
-    agraph = parse(to_dot(graph_of("mixed"), "layer"))
+    agraph = parse(to_dot(net(graph_of("mixed")), "layer"))
     label = agraph.get_node("legend").attr["label"]
     for text in ("zeropad", "sigmoid", "identity shortcut", "zero-pad shortcut (A)", "(D)"):
         assert text in label
     assert "C: 1×1 conv" in label
-    plain = parse(to_dot(graph_of("plain34.yaml"), "layer"))  # keep the graph alive
+    plain = parse(to_dot(net(graph_of("plain34.yaml")), "layer"))  # keep the graph alive
     assert "shortcut" not in plain.get_node("legend").attr["label"]
 
 
 def test_unknown_ops_are_drawn_generically() -> None:
-    graph = nx.DiGraph(name="toy")
-    graph.add_node("input", op="input", args={}, shape=(3, 8, 8), in_shape=())
-    graph.add_node("warp", op="warp", args={"k": 3}, shape=(3, 8, 8), in_shape=(3, 8, 8))
-    graph.add_edge("input", "warp", shape=(3, 8, 8))
-    agraph = parse(to_dot(graph, "layer"))
+    from resgen.graph.model import Edge, Node
+
+    toy = Network("toy", "Toy", (3, 8, 8), "0")
+    toy.nodes["input"] = Node("input", "input", {}, (3, 8, 8), (), (), None, "input")
+    warp = Node("warp", "warp", {"k": 3}, (3, 8, 8), (3, 8, 8), (Edge("input"),), None, "stem")
+    toy.nodes["warp"] = warp
+    agraph = parse(to_dot(toy, "layer"))
     assert agraph.get_node("warp").attr["label"] == "warp\\nwarp k=3"  # Graphviz escape
     assert agraph.get_node("warp").attr["fillcolor"].startswith("#")
 
@@ -272,16 +280,16 @@ def test_names_are_quoted_safely() -> None:
 
 def test_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown level"):
-        to_dot(graph_of("resnet50.yaml"), "module")
+        to_dot(net(graph_of("resnet50.yaml")), "module")
 
 
 def test_dot_is_byte_identical_across_runs_and_processes() -> None:
     graph = graph_of("cifar10/resnet56_a.yaml")
-    first = to_dot(graph, "layer")
-    assert to_dot(resgen.build_graph(SPECS / "cifar10/resnet56_a.yaml"), "layer") == first
+    first = to_dot(net(graph), "layer")
+    assert to_dot(resgen.checked_network(SPECS / "cifar10/resnet56_a.yaml"), "layer") == first
     code = (
         "import sys, resgen; from resgen.render import to_dot; "
-        "sys.stdout.write(to_dot(resgen.build_graph(sys.argv[1]), 'layer'))"
+        "sys.stdout.write(to_dot(resgen.checked_network(sys.argv[1]), 'layer'))"
     )
     spec = str(SPECS / "cifar10/resnet56_a.yaml")
     env = dict(os.environ, PYTHONHASHSEED="12345")

@@ -22,7 +22,7 @@ FAKE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><!-- fake --></svg>'
 
 @pytest.fixture(scope="module")
 def resnet18_dot() -> str:
-    return to_dot(resgen.build_graph(ROOT / "specs/resnet18.yaml"), "layer")
+    return to_dot(resgen.checked_network(ROOT / "specs/resnet18.yaml"), "layer")
 
 
 def fake_dot(folder: Path, body: str) -> Path:
@@ -68,7 +68,7 @@ def test_without_any_graphviz_the_error_says_how_to_get_one(
     message = str(info.value)
     assert "rendering png needs Graphviz" in message
     assert "pip install pygraphviz" in message and "apt-get install graphviz" in message
-    graph = resgen.build_graph(ROOT / "specs/resnet18.yaml")
+    graph = resgen.checked_network(ROOT / "specs/resnet18.yaml")
     assert render(graph, "dot").startswith(b"digraph")  # these need no Graphviz
     assert render(graph, "html").startswith(b"<!DOCTYPE html>")
 

@@ -31,7 +31,7 @@ def data_of(page: str) -> dict:
 
 
 def test_page_is_self_contained(graph: nx.DiGraph) -> None:
-    page = to_html(graph)
+    page = to_html(graph.graph["network"])
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"<(script|img|iframe)[^>]*\bsrc=", page)
     assert not re.search(r"<link[^>]*stylesheet", page)
@@ -41,7 +41,7 @@ def test_page_is_self_contained(graph: nx.DiGraph) -> None:
 
 
 def test_page_carries_every_layer_edge_and_block(graph: nx.DiGraph) -> None:
-    data = data_of(to_html(graph, level="block"))
+    data = data_of(to_html(graph.graph["network"], level="block"))
     assert [n["id"] for n in data["nodes"]] == list(graph.nodes)
     assert len(data["edges"]) == graph.number_of_edges()
     assert data["level"] == "block"
@@ -56,7 +56,7 @@ def test_page_carries_every_layer_edge_and_block(graph: nx.DiGraph) -> None:
 
 
 def test_roll_groups_runs(graph: nx.DiGraph) -> None:
-    tree = payload(graph, "block", roll=True)["tree"]
+    tree = payload(graph.graph["network"], "block", roll=True)["tree"]
     layer3 = next(g for g in tree if isinstance(g, dict) and g["n"] == "layer3")
     assert [(g["k"], g["c"]) for g in layer3["items"]] == [("block", 1), ("run", 8)]
 
@@ -68,18 +68,20 @@ def test_embedded_json_cannot_close_the_script() -> None:
 
 
 def test_page_is_deterministic(graph: nx.DiGraph) -> None:
-    assert to_html(graph) == to_html(resgen.build_graph(ROOT / "specs/cifar10/resnet56_a.yaml"))
+    assert to_html(graph.graph["network"]) == to_html(
+        resgen.checked_network(ROOT / "specs/cifar10/resnet56_a.yaml")
+    )
 
 
 def test_unknown_level_is_refused(graph: nx.DiGraph) -> None:
     with pytest.raises(ValueError, match="unknown level"):
-        to_html(graph, level="everything")
+        to_html(graph.graph["network"], level="everything")
 
 
 def test_rendering_never_imports_torch() -> None:
     code = (
         "import sys, resgen; from resgen.render import render; "
-        "g = resgen.build_graph(sys.argv[1]); render(g, 'dot'); render(g, 'html'); "
+        "g = resgen.checked_network(sys.argv[1]); render(g, 'dot'); render(g, 'html'); "
         "sys.exit('torch' in sys.modules)"
     )
     spec = str(ROOT / "specs/resnet18.yaml")

@@ -25,10 +25,10 @@ HAS_TIMM = importlib.util.find_spec("timm") is not None
 @pytest.mark.parametrize("spec", zoo_specs(), ids=lambda p: p.stem)
 def test_module_matches_analysis(spec: Path) -> None:
     """Forward pass on a zero input: output shape and parameter count as analysed."""
-    graph = resgen.build_graph(spec)
+    graph = resgen.checked_network(spec)
     result = check_source(resgen.generate_code(spec), graph)
     assert result.output_shape == result.expected_shape
-    assert result.module_params == result.analytic_params == graph.graph["params"]
+    assert result.module_params == result.analytic_params == graph.params
 
 
 @pytest.mark.parametrize("name", TORCHVISION_MODELS + TIMM_MODELS)
