@@ -89,6 +89,9 @@ class Shortcut:
     tap: int | None = None  # index of the main layer a projection reads (pre-activation)
     option: str = ""  # the spec's choice: identity, A, B, C, D or none
     nodes: tuple[str, ...] = ()  # its layers' node ids
+    attr: str = "downsample"  # its attribute in the block
+    layer_names: tuple[str, ...] = ()  # its layers' names (a place per layer); () numbered
+    first: bool = False  # registered before the main branch's layers
 
 
 @dataclass
@@ -120,6 +123,7 @@ class Stage:
     blocks: list[Block]
     spec_path: KeyPath
     after: list[Op] = field(default_factory=list)
+    blocks_in: str | None = None  # the nn.Sequential inside the stage holding its blocks
 
 
 @dataclass
@@ -133,6 +137,7 @@ class Network:
     head: list[Op] = field(default_factory=list)
     output: Shape = ()
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
+    trunk: str | None = None  # name of the nn.Sequential wrapping the stages
     description: str = ""  # the spec's, for the class docstring
     init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`
     drop_path: float = 0.0  # stochastic depth: the last residual block's drop rate

@@ -113,8 +113,26 @@ def spec_hash(spec: Spec) -> str:
     network = spec.model_dump(mode="json", by_alias=True, exclude={"train"})
     if network["init"] is None:  # a spec without `init:` hashes as before the key existed
         del network["init"]
+    network = _without_unset(network)
     canonical = json.dumps(network, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+# keys added to the language later: left out, a spec hashes as before they existed
+_LATER_KEYS = frozenset({"trunk", "blocks_in", "shortcut_module", "squeeze"})
+
+
+def _without_unset(value: Any) -> Any:
+    """`value` without the later keys that are unset (None), at any depth."""
+    if isinstance(value, dict):
+        return {
+            key: _without_unset(item)
+            for key, item in value.items()
+            if not (key in _LATER_KEYS and item is None)
+        }
+    if isinstance(value, list):
+        return [_without_unset(item) for item in value]
+    return value
 
 
 def _translate(exc: ValidationError, source: Source) -> SpecError:
