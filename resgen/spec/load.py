@@ -118,21 +118,27 @@ def spec_hash(spec: Spec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-# keys added to the language later: left out, a spec hashes as before they existed
+# keys added to the language later: left out when unset (None), at any depth, so a
+# spec hashes as before they existed; and the keys added to an op's arguments later
 _LATER_KEYS = frozenset({"trunk", "blocks_in", "shortcut_module", "squeeze"})
+_LATER_LAYER_KEYS = {"flatten": frozenset({"name"})}
 
 
 def _without_unset(value: Any) -> Any:
-    """`value` without the later keys that are unset (None), at any depth."""
-    if isinstance(value, dict):
-        return {
-            key: _without_unset(item)
-            for key, item in value.items()
-            if not (key in _LATER_KEYS and item is None)
-        }
+    """`value` without the later keys that are unset."""
     if isinstance(value, list):
         return [_without_unset(item) for item in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        if key in _LATER_KEYS and item is None:
+            continue
+        if key in _LATER_LAYER_KEYS and isinstance(item, dict):
+            later = _LATER_LAYER_KEYS[key]
+            item = {k: v for k, v in item.items() if not (k in later and v is None)}
+        kept[key] = _without_unset(item)
+    return kept
 
 
 def _translate(exc: ValidationError, source: Source) -> SpecError:
