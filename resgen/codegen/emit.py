@@ -37,7 +37,8 @@ from resgen.spec.schema import layer_op
 DEFAULTED = {"stride": "1", "dilation": "1"}
 LINE_LIMIT = 88  # the emitted code's line length, as `wrap`'s
 HELPER_CLASSES = {
-    key: HELPER_NAMES[key] for key in ("zeropad", *(op.helper for op in ops.known().values()))
+    key: HELPER_NAMES[key]
+    for key in ("zeropad", "se_squeeze", *(op.helper for op in ops.known().values()))
     if key is not None
 }  # fmt: skip
 HELPER_FUNCTIONS = {
@@ -267,22 +268,23 @@ class _BlockWriter:
         _, raw = layer_op(instances[0].source)
         layer = Layer([o.args for o in instances], [o.in_shape[0] for o in instances], raw)
         args = definition.write_args(layer, self, channels)
-        if definition.helper:
-            self.helpers.add(definition.helper)
+        for helper in {definition.helper_for(o.args) for o in instances} - {None}:
+            self.helpers.add(helper)
         inplace = not (reads_input and definition.activation)
         return definition.constructor(args, inplace), definition.out_channels(layer, channels)
 
     def shortcut_lines(self, source: str) -> list[str]:
         kinds = {b.shortcut.kind for b in self.blocks}
+        attr = self.blocks[0].shortcut.attr
         if kinds == {"identity"}:
             return ["identity = x"]
         if "identity" in kinds:
             return [
                 "identity = x",
-                "if self.downsample is not None:",
-                f"    identity = self.downsample({source})",
+                f"if self.{attr} is not None:",
+                f"    identity = self.{attr}({source})",
             ]
-        return [f"identity = self.downsample({source})"]
+        return [f"identity = self.{attr}({source})"]
 
     def write(self) -> tuple[BlockClass, list[str]]:
         first = self.blocks[0]
@@ -315,7 +317,9 @@ class _BlockWriter:
             else:  # every instance has one: a required argument, before the defaulted ones
                 required = sum(1 for p in params if p.default is None)
                 params.insert(required, Param("downsample", "nn.Module"))
-            self.init.append("self.downsample = downsample")
+            line = f"self.{first.shortcut.attr} = downsample"
+            first_place = any(b.shortcut.first for b in self.blocks)
+            self.init.insert(0, line) if first_place else self.init.append(line)
         gate_bias = first.definition.gate_bias
         if gate_bias is not None and first.gate:
             conv = next(op for op in first.gate if op.op == "conv")
@@ -429,16 +433,33 @@ def _container(entries: list[tuple[str, str]], indent: int = 12) -> str:
     ones (`**{...}`) is written as it is.
     """
     numbered = all(name.isdigit() for name, _ in entries)
+    if not numbered and not all(name.isidentifier() for name, _ in entries if name):
+        return _keyed_container(entries, indent)
     items = [expr if numbered or not name else f"{name}={expr}" for name, expr in entries]
     head = "nn.Sequential" if numbered else "named_sequential"
-    body = "\n".join(
+    return f"{head}(\n{_items(items, indent)}\n)"
+
+
+def _items(items: list[str], indent: int) -> str:
+    """Container items, one a line (or several), each followed by a comma."""
+    return "\n".join(
         "\n".join(
             f"    {line}"
             for line in (f"{item}," if "\n" in item else wrap(f"{item},", indent)).splitlines()
         )
         for item in items
     )
-    return f"{head}(\n{body}\n)"
+
+
+def _keyed_container(entries: list[tuple[str, str]], indent: int) -> str:
+    """Children whose names are not identifiers (torchvision's `block1-0`), as string keys:
+    `nn.Sequential(OrderedDict({"block1-0": ..., ...}))`. The names were checked
+    (`names.key_problem`) and are written with `repr`."""
+    if any(not name for name, _ in entries):
+        raise InternalError("a loop of blocks among names that are not identifiers")
+    items = [f'"{name}": {expr}' for name, expr in entries]  # checked: no quotes
+    body = textwrap.indent(_items(items, indent + 8), "        ")
+    return f"nn.Sequential(\n    OrderedDict(\n        {{\n{body}\n        }}\n    )\n)"
 
 
 @dataclass
@@ -608,11 +629,12 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
         params.append(Param("num_classes", "int", repr(last_linear.args["out"])))
         inner[id(last_linear)] = {**literal_args(last_linear), "out": "num_classes"}
 
-    def emit_ops(ops: list[Op], inside: bool) -> None:
+    def emit_ops(ops: list[Op], into: list[tuple[str, str]] | None, indent: int = 16) -> None:
+        """Each op as an attribute of the network, or an entry of the container `into`."""
         for op in ops:
             args = inner.get(id(op)) or literal_args(op)
-            if inside:
-                contained.append((op.attr, _module_expr(op, args, 16, inner)))
+            if into is not None:
+                into.append((op.attr, _module_expr(op, args, indent, inner)))
                 continue
             definition = _definition(op.op)
             if definition.has_module and op.attr not in attrs:
@@ -621,25 +643,41 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
             forward.append(f"x = {definition.forward(op.attr, 'x')}")
 
     inside = net.features is not None
-    emit_ops(net.stem, inside)
+    emit_ops(net.stem, contained if inside else None)
+    trunk: list[tuple[str, str]] = []
+    # where stages go: the trunk, the features, or the network itself
+    target = trunk if net.trunk else contained if inside else None
+    indent = 12 + 4 * inside + 4 * (net.trunk is not None)  # a stage's items
     for stage in net.stages:
         names = [b.path.rsplit(".", 1)[1] for b in stage.blocks]
-        stage_calls = [calls[b.path] for b in stage.blocks]
+        block_calls = [calls[b.path] for b in stage.blocks]
         if stage.inline:  # its blocks go straight into the numbered `features` container
-            contained += [(name, item) for name, item in _stage_items(names, stage_calls, 16)]
-            emit_ops(stage.after, inside)
+            contained += [(name, item) for name, item in _stage_items(names, block_calls, 16)]
+            emit_ops(stage.after, contained if inside else None)
             continue
-        expr = _stage_expr(names, stage_calls, 16 if inside else 12)
-        if inside:
-            contained.append((stage.name, expr))
+        expr = _stage_expr(names, block_calls, indent + 4 * (stage.blocks_in is not None))
+        if stage.blocks_in:  # the stage's own module: its blocks, then its `after` layers
+            entries = [(stage.blocks_in, expr)]
+            emit_ops(stage.after, entries, indent + 4)
+            expr = _container(entries, indent)
+        if target is not None:
+            target.append((stage.name, expr))
         else:
             init.append(f"self.{stage.name} = {expr}")
             forward.append(f"x = self.{stage.name}(x)")
-        emit_ops(stage.after, inside)
+        if not stage.blocks_in:
+            emit_ops(stage.after, target, indent)
+    if net.trunk:
+        expr = _container(trunk, indent - 4)
+        if inside:
+            contained.append((net.trunk, expr))
+        else:
+            init.append(f"self.{net.trunk} = {expr}")
+            forward.append(f"x = self.{net.trunk}(x)")
     if inside:
         init.append(f"self.{net.features} = {_container(contained)}")
         forward.append(f"x = self.{net.features}(x)")
-    emit_ops(net.head, False)
+    emit_ops(net.head, None)
     # the shared params the calls name (`growth_rate = 32`), first
     shared = {n: v for call in calls.values() for n, v in call.writer.shared.items()}
     if shared:
@@ -723,9 +761,13 @@ def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]
         h for w in writers for h in w.helpers
     }
     top = [*net.stem, *net.head, *(op for stage in net.stages for op in stage.after)]
-    used |= {_definition(op.op).helper or "" for op in walk(top) if op.op != "sequential"}
+    used |= {
+        _definition(op.op).helper_for(op.args) or "" for op in walk(top) if op.op != "sequential"
+    }
     if "named_sequential(" in source:
         used.add("named_sequential")
+    if "OrderedDict(" in source:
+        used.add("OrderedDict")  # an import, not a helper
     if f"{DROP_RULE}(" in source:
         used.add(DROP_RULE)
     return used

@@ -30,11 +30,11 @@ from resgen.graph.settings import (
     uses_dilation,
 )
 from resgen.graph.shapes import Shape, ShapeProblem, format_shape
-from resgen.graph.shortcuts import BUILDERS, Need, ShortcutProblem, layer_names
+from resgen.graph.shortcuts import BUILDERS, Need, ShortcutProblem, layer_names, roles
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
 from resgen.spec.name_template import TemplateError, parse_template
-from resgen.spec.names import BLOCK_ATTRIBUTES, EMITTED_NAMES, NETWORK_ATTRIBUTES, attribute_problem
+from resgen.spec.names import BLOCK_ATTRIBUTES, EMITTED_NAMES, NETWORK_ATTRIBUTES, key_problem
 from resgen.spec.schema import BlockDef, InitSettings, Spec, layer_op, make_layer, suggest
 from resgen.spec.yaml_source import Path as KeyPath
 from resgen.spec.yaml_source import Source, format_path
@@ -429,43 +429,60 @@ class Expander:
         self, settings: StageSettings, current: str, scope: Scope, depth: int
     ) -> tuple[Stage, str]:
         """Build a stage's blocks and `after` layers; `depth` counts residual blocks before it."""
-        inline = bool(self.spec.stages[settings.index].inline)
+        spec_stage = self.spec.stages[settings.index]
+        inline = bool(spec_stage.inline)
+        numbered = self.spec.trunk is not None and spec_stage.name is None
+        name = settings.name
         if not inline:
             try:
-                scope.claim(settings.name, "stage", shared=False)
+                name = scope.claim(None if numbered else settings.name, "stage", shared=False)
             except ValueError:
                 raise self.error(
                     (*settings.path, "name"), f"name {settings.name!r} is already used"
                 ) from None
-        stage_path = scope.path(settings.name)
+        stage_path = scope.path(name)
+        label = stage_path if numbered else name  # the stage in tables and diagrams
+        blocks_in = spec_stage.blocks_in
+        prefix = f"{stage_path}.{blocks_in}" if blocks_in else stage_path
         blocks: list[Block] = []
         block_names: dict[str, int] = {}
         for block_index in range(settings.count):
             if inline:  # numbered on in the enclosing container
                 block_path = scope.path(scope.claim(None, "block", shared=False))
             else:
-                block_name = self.block_name(settings.index, block_index)
+                block_name = self.block_name(settings.index, block_index, name)
                 self.claim_block_name(settings.index, block_name, block_names)
-                block_path = f"{stage_path}.{block_name}"
+                block_path = f"{prefix}.{block_name}"
             if settings.residual:
                 depth += 1
-            block = self.block(block_path, block_index, settings, current, depth)
+            block = self.block(block_path, block_index, settings, current, depth, label)
             blocks.append(block)
             current = block.output
         index = settings.index
         after_env = dict(self.params, in_channels=self.shape_of(current)[0])
+        if blocks_in:  # the stage is a module of its own: its blocks, then `after`
+            scope = Scope(stage_path, shareable=False)
+            scope.claim(blocks_in, "blocks", shared=False)
         after = self.sequence(
-            self.spec.stages[index].after, after_env, scope, current, (*settings.path, "after"),
-            "", index, stage=settings.name,
+            spec_stage.after, after_env, scope, current, (*settings.path, "after"),
+            "", index, stage=label,
         )  # fmt: skip
+        named_after = next((op for op in after if not op.attr.isdigit()), None)
+        if numbered and not blocks_in and named_after is not None:
+            raise self.error(
+                (*settings.path, "after"),
+                f"layer {named_after.attr!r} has a name but the trunk's stages are numbered",
+                "leave the trunk's layers unnamed, or name every stage",
+            )
         if after:
             current = after[-1].node
-        return Stage(settings.name, blocks, settings.path, after, inline), current
+        stage = Stage(name, blocks, settings.path, after, inline=inline, blocks_in=blocks_in)
+        return stage, current
 
     def claim_block_name(self, stage_index: int, name: str, taken: dict[str, int]) -> None:
         """A block's name is an attribute of its stage: valid there, and its own."""
         path = ("stages", stage_index, "block_names")
-        problem = attribute_problem(name)
+        problem = key_problem(name)
         if problem:
             raise self.error(path, f"block name {name!r} {problem}")
         if name in taken:
@@ -476,31 +493,29 @@ class Expander:
             )
         taken[name] = len(taken)
 
-    def block_name(self, stage_index: int, index: int) -> str:
+    def block_name(self, stage_index: int, index: int, stage_name: str) -> str:
+        """Block `index`'s name from the stage's template (checked by `claim_block_name`)."""
         template = self.spec.stages[stage_index].block_names
         if template is None:
             return str(index)
         try:
             parsed = parse_template(template)
-            parsed.check_fields(("n", "i"))
+            parsed.check_fields(("n", "i", "s", "stage"))
         except TemplateError as exc:
             raise self.error(
                 ("stages", stage_index, "block_names"),
                 str(exc),
                 exc.hint,
             ) from None
-        name = parsed.render({"n": index + 1, "i": index})
-        if not name.isidentifier():
-            raise self.error(
-                ("stages", stage_index, "block_names"), f"block name {name!r} is not a valid name"
-            )
-        return name
+        values = {"n": index + 1, "i": index, "s": stage_index + 1, "stage": stage_name}
+        return parsed.render(values)
 
     # ------------------------------------------------------------------ blocks
 
     def block(
-        self, block_path: str, index: int, stage: StageSettings, current: str, depth: int
-    ) -> Block:
+        self, block_path: str, index: int, stage: StageSettings, current: str, depth: int,
+        stage_label: str,
+    ) -> Block:  # fmt: skip
         """Build one block after node `current`; `depth` is its place among residual blocks."""
         in_shape = self.shape_of(current)
         if len(in_shape) != 3:
@@ -517,8 +532,12 @@ class Expander:
         for name, raw in definition.let.items():
             env[name] = self.value(raw, env, (*base, "let", name), what=where)
         env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
-        scope = Scope(block_path, reserved=BLOCK_ATTRIBUTES)
-        attrs = {"block": block_path, "stage": stage.name}
+        shortcut_module = definition.shortcut_module
+        reserved = dict(BLOCK_ATTRIBUTES)
+        if shortcut_module is not None:
+            reserved[shortcut_module.name] = "the block's shortcut"
+        scope = Scope(block_path, reserved=reserved)
+        attrs = {"block": block_path, "stage": stage_label}
         layers = list(definition.main)
         se = self.setting(stage.index, "se", None)
         if se:
@@ -658,9 +677,14 @@ class Expander:
             kind, layers = BUILDERS[stage.shortcut](need)
         except ShortcutProblem as exc:
             raise self.error(stage.shortcut_path, f"{block_path}: {exc}", exc.hint) from None
+        module = stage.definition.shortcut_module
+        attr = "downsample" if module is None else module.name
         if kind == "identity":
-            return Shortcut("identity", option=stage.shortcut)
-        names = layer_names(f"{block_path}.downsample", layers)
+            return Shortcut("identity", option=stage.shortcut, attr=attr)
+        named: tuple[str, ...] = ()
+        if module is not None and module.layers is not None:
+            named = self.shortcut_layer_names(module.layers, layers, stage, block_path)
+        names = layer_names(f"{block_path}.{attr}", layers, named)
         tail, nodes = source, []
         for node, layer in zip(names, layers, strict=True):
             if layer is None:
@@ -676,7 +700,32 @@ class Expander:
         return Shortcut(
             kind, in_shape[0], main_shape[0], need.stride, option=stage.shortcut,
             nodes=tuple(nodes), pad_before=pad_before if kind == "zeropad" else 0,
+            attr=attr, layer_names=named, first=module is not None and module.first,
         )  # fmt: skip
+
+    def shortcut_layer_names(
+        self, given: Mapping[str, str], layers: Any, stage: StageSettings, block_path: str
+    ) -> tuple[str, ...]:
+        """The names `shortcut_module.layers` gives this shortcut's layers, by role."""
+        path = (*stage.base, "shortcut_module", "layers")
+        names = []
+        for role in roles(layers):
+            if role is None:
+                raise self.error(
+                    path,
+                    f"{block_path}: the zero-padding shortcut (A) has no layers to name",
+                    "name the layers of projection shortcuts (B, C, D) only",
+                )
+            if role not in given:
+                raise self.error(
+                    path,
+                    f"{block_path}: the shortcut has a {role} layer but no name for it",
+                    f"add `{role}: NAME`",
+                )
+            names.append(given[role])
+        if len(set(names)) != len(names):
+            raise self.error(path, f"{block_path}: two of the shortcut's layers have one name")
+        return tuple(names)
 
     # ------------------------------------------------------------------ network
 
@@ -778,10 +827,25 @@ class Expander:
             top.claim(spec.features, "features", shared=False)
         net.stem = self.sequence(spec.stem, self.params, body, "input", ("stem",), stage="stem")
         current = net.stem[-1].node if net.stem else "input"
+        stages_scope = body
+        if spec.trunk:
+            try:
+                body.claim(spec.trunk, "trunk", shared=False)
+            except ValueError as exc:
+                raise self.error(("trunk",), str(exc)) from None
+            named = [stage.name is not None for stage in spec.stages]
+            stages_scope = Scope(body.path(spec.trunk), numbered=not any(named), shareable=False)
+            if any(named) and not all(named):
+                raise self.error(
+                    ("stages", named.index(False), "name"),
+                    "in a trunk, stages are all named or all numbered; this one has no name",
+                    "name every stage, or none (then they are numbered 0, 1, ...)",
+                )
+        net.trunk = spec.trunk
         dilation, depth = 1, 0
         for index in range(len(spec.stages)):
             settings = self.stage_settings(index, dilation)
-            stage, current = self.stage(settings, current, body, depth)
+            stage, current = self.stage(settings, current, stages_scope, depth)
             net.stages.append(stage)
             dilation = settings.dilation
             depth += settings.count if settings.residual else 0

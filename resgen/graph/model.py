@@ -90,6 +90,9 @@ class Shortcut:
     option: str = ""  # the spec's choice: identity, A, B, C, D or none
     nodes: tuple[str, ...] = ()  # its layers' node ids
     pad_before: int = 0  # zero-pad: new channels before the input's (`zero_pad: split`)
+    attr: str = "downsample"  # its attribute in the block
+    layer_names: tuple[str, ...] = ()  # its layers' names (a place per layer); () numbered
+    first: bool = False  # registered before the main branch's layers
 
 
 @dataclass
@@ -122,6 +125,7 @@ class Stage:
     spec_path: KeyPath
     after: list[Op] = field(default_factory=list)
     inline: bool = False  # its blocks sit directly in the `features` container
+    blocks_in: str | None = None  # the nn.Sequential inside the stage holding its blocks
 
 
 @dataclass
@@ -136,6 +140,7 @@ class Network:
     output: Shape = ()
     drop_path_rule: str = "linear"  # the emitted `drop_path_rate`'s rule (linear, timm)
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
+    trunk: str | None = None  # name of the nn.Sequential wrapping the stages
     description: str = ""  # the spec's, for the class docstring
     init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`
     drop_path: float = 0.0  # stochastic depth: the last residual block's drop rate

@@ -109,11 +109,24 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def layer_names(prefix: str, layers: Layers) -> list[str]:
-    """Node ids of the layers: `prefix` for one module, `prefix.i` inside a Sequential."""
+def layer_names(prefix: str, layers: Layers, names: tuple[str, ...] = ()) -> list[str]:
+    """Node ids of the layers: `prefix` for one module, `prefix.i` inside a Sequential,
+    `prefix.name` when the block type names them (`shortcut_module.layers`)."""
+    if names:
+        return [f"{prefix}.{name}" for name in names]
     if len(layers) == 1:
         return [prefix]
     return [f"{prefix}.{index}" for index in range(len(layers))]
+
+
+# a shortcut layer's role, by which `shortcut_module.layers` names it; None holds the
+# place of the avg-down pool at stride 1 (nn.Identity)
+ROLES = {"avgpool": "pool", "conv": "conv", "bn": "norm", None: "pool"}
+
+
+def roles(layers: Layers) -> list[str | None]:
+    """Each layer's role (pool, conv, norm); None for one that has none (zero-padding)."""
+    return [ROLES.get(None if layer is None else layer[0]) for layer in layers]
 
 
 # the kinds whose module the emitted file builds with a helper of `names.HELPERS`
@@ -123,6 +136,8 @@ SHORTCUT_HELPERS = ("zeropad", "projection", "avgdown")
 def emitted_call(s: Shortcut) -> str:
     """The expression that builds a shortcut of kind `s.kind` in the emitted code."""
     stride = f", stride={s.stride}" if s.stride != 1 else ""
+    if s.layer_names:
+        return _named_call(s, stride)
     if s.kind == "zeropad":
         extra = s.out_channels - s.in_channels
         before = f", before={s.pad_before}" if s.pad_before else ""
@@ -134,3 +149,26 @@ def emitted_call(s: Shortcut) -> str:
         conv = f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1, bias=False)"
         return f"nn.Sequential({pool if s.stride > 1 else 'nn.Identity()'}, {conv})"
     return f"{HELPER_NAMES[s.kind]}({s.in_channels}, {s.out_channels}{stride})"
+
+
+def _named_call(s: Shortcut, stride: str) -> str:
+    """A shortcut whose layers the block type names: `named_sequential(conv=...)`."""
+    pooled = s.kind.startswith("avgdown")
+    pool = f"nn.AvgPool2d({s.stride}, ceil_mode=True, count_include_pad=False)"
+    conv_stride = "" if pooled else stride
+    conv = f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1{conv_stride}, bias=False)"
+    modules = {
+        "pool": pool if s.stride > 1 else "nn.Identity()",
+        "conv": conv,
+        "norm": f"nn.BatchNorm2d({s.out_channels})",
+    }
+    order = {
+        "conv": ("conv",),
+        "projection": ("conv", "norm"),
+        "avgdown_conv": ("pool", "conv"),
+        "avgdown": ("pool", "conv", "norm"),
+    }[s.kind]
+    items = ", ".join(
+        f"{name}={modules[role]}" for name, role in zip(s.layer_names, order, strict=True)
+    )
+    return f"{HELPER_NAMES['named_sequential']}({items})"

@@ -83,6 +83,11 @@ class OpDef:
     normalization: ClassVar[bool] = False  # `zero_init` zeroes the last one of a branch
     helper_source: ClassVar[str] = ""  # a plugin's own module definitions, emitted verbatim
 
+    def helper_for(self, args: Mapping[str, Any]) -> str | None:
+        """The helper a layer with these resolved arguments needs (`helper` unless an
+        op has several forms, as `se` with `squeeze`)."""
+        return self.helper
+
     # ------------------------------------------------------------------ checking
 
     def concrete(self, at: Resolver) -> str | None:

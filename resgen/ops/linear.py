@@ -19,7 +19,7 @@ class LinearArgs(StrictModel):
 
 
 class FlattenArgs(StrictModel):
-    pass
+    name: LayerName | None = None  # inside a `sequential` of named layers (timm's head)
 
 
 class Linear(OpDef):

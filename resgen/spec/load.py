@@ -108,29 +108,40 @@ def source_of(spec: Spec) -> Source:
     return getattr(spec, "_source", None) or Source(data=None, file=f"<{spec.name}>")
 
 
-# optional keys added to the language later: left unset, a spec hashes as before they existed
-LATER_KEYS = frozenset({"output", "zero_pad", "drop_path_rule", "inline"})
-
-
-def _without_later_keys(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {
-            key: _without_later_keys(value)
-            for key, value in data.items()
-            if not (key in LATER_KEYS and value is None)
-        }
-    if isinstance(data, list):
-        return [_without_later_keys(item) for item in data]
-    return data
-
-
 def spec_hash(spec: Spec) -> str:
     """A short, stable hash of the validated spec's network (its `train:` settings aside)."""
     network = spec.model_dump(mode="json", by_alias=True, exclude={"train"})
     if network["init"] is None:  # a spec without `init:` hashes as before the key existed
         del network["init"]
-    canonical = json.dumps(_without_later_keys(network), sort_keys=True)
+    network = _without_unset(network)
+    canonical = json.dumps(network, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+# keys added to the language later: left out when unset (None), at any depth, so a
+# spec hashes as before they existed; and the keys added to an op's arguments later
+_LATER_KEYS = frozenset(
+    {"trunk", "blocks_in", "shortcut_module", "squeeze", "output", "zero_pad", "drop_path_rule",
+     "inline"}
+)  # fmt: skip
+_LATER_LAYER_KEYS = {"flatten": frozenset({"name"})}
+
+
+def _without_unset(value: Any) -> Any:
+    """`value` without the later keys that are unset."""
+    if isinstance(value, list):
+        return [_without_unset(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        if key in _LATER_KEYS and item is None:
+            continue
+        if key in _LATER_LAYER_KEYS and isinstance(item, dict):
+            later = _LATER_LAYER_KEYS[key]
+            item = {k: v for k, v in item.items() if not (k in later and v is None)}
+        kept[key] = _without_unset(item)
+    return kept
 
 
 def _translate(exc: ValidationError, source: Source) -> SpecError:

@@ -22,6 +22,7 @@ so these lists cannot drift from the templates.
 from __future__ import annotations
 
 import keyword
+import re
 
 # The helpers the emitted module defines when it needs them: the key the code
 # generator marks one used by (an op, a shortcut kind) -> the name it defines and
@@ -32,6 +33,7 @@ HELPERS = {
     "avgdown": ("avg_down_projection", "avg_down"),
     "zeropad": ("ZeroPadShortcut", "zero_pad"),
     "se": ("SqueezeExcite", "squeeze_excite"),
+    "se_squeeze": ("SqueezeExcitation", "squeeze_excitation"),  # `se: {squeeze: ...}`
     "drop_path": ("DropPath", "drop_path"),
     "drop_path_rate": ("drop_path_rate", "drop_path_rate"),  # stochastic depth's rule
 }
@@ -49,7 +51,7 @@ OP_HELPER_LOCALS = frozenset(
 MODULE_NAMES = (
     frozenset(
         """torch nn F Tensor math build super isinstance range float int bool str object
-    min max abs round""".split()
+    min max abs round OrderedDict""".split()
     )
     | frozenset(HELPER_NAMES.values())
     | OP_HELPER_NAMES
@@ -59,8 +61,8 @@ BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 # Locals, arguments and methods of the templates' functions and classes.
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
-    divisor reduced scale p keep mask stride extra_channels before in_channels out_channels
-    pool layers name layer sequential depth n i""".split()
+    divisor reduced squeeze_channels scale p keep mask stride extra_channels before in_channels
+    out_channels pool layers name layer sequential depth n i""".split()
 )
 EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES | OP_HELPER_LOCALS
 
@@ -104,6 +106,27 @@ def attribute_problem(name: str) -> str | None:
         return "is a Python keyword"
     if name in RESERVED_ATTRIBUTES or name.startswith("_"):
         return "would shadow a torch or nn.Module name"
+    return None
+
+
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+MAX_KEY = 64
+
+
+def key_problem(name: str) -> str | None:
+    """Why `name` cannot name a child of an emitted container (a block, a stage), or None.
+
+    A Python identifier follows the rules of attributes; any other name is written as
+    a string key (`OrderedDict({"block1-0": ...})`): letters, digits, `_` and `-`,
+    starting with a letter or digit, at most 64 characters (no `.`, which
+    `add_module` refuses).
+    """
+    if name.isidentifier():
+        return attribute_problem(name)
+    if len(name) > MAX_KEY:
+        return f"is longer than {MAX_KEY} characters"
+    if not _KEY.fullmatch(name):
+        return "is not a valid name: use letters, digits, `_` and `-`, not starting with `-`"
     return None
 
 

@@ -140,6 +140,24 @@ def layer_op(layer: BaseModel) -> tuple[str, Any]:
 # ----------------------------------------------------------------------------- blocks
 
 
+class ShortcutModule(StrictModel):
+    """How a block's shortcut module is named and where it is registered."""
+
+    name: LayerName = Field(
+        "downsample", description="the shortcut's attribute in the block (downsample)"
+    )
+    layers: dict[Literal["pool", "conv", "norm"], LayerName] | None = Field(
+        None,
+        description="names of the shortcut's layers by role (pool, conv, norm); "
+        "default: numbered 0, 1, ..., or the module itself when it is one layer",
+    )
+    first: StrictBool = Field(
+        False,
+        description="register the shortcut before the main branch's layers "
+        "(its place in the state dict, as timm's and torchvision's RegNet)",
+    )
+
+
 class BlockDef(StrictModel):
     """A block type: a main branch, a shortcut, a join and what follows it.
 
@@ -161,6 +179,9 @@ class BlockDef(StrictModel):
         None,
         description="index of the main-branch layer whose output feeds a projection "
         "shortcut (pre-activation); identity shortcuts always take the block input",
+    )
+    shortcut_module: ShortcutModule | None = Field(
+        None, description="the shortcut module's name, its layers' names, its place"
     )
     join: JoinKind = "add"
     gate: list[Layer] = Field([], description="the transform gate T(x) of a `gate` join")
@@ -237,7 +258,14 @@ class Stage(Knobs):
     width: IntExpr | None = None
     stride: IntExpr = 1
     block_names: StrictStr | None = Field(
-        None, description="block names, e.g. 'denselayer{n}' ({n}: from 1, {i}: from 0)"
+        None,
+        description="block names, e.g. 'denselayer{n}' ({n}: from 1, {i}: from 0, "
+        "{s}: the stage's number from 1, {stage}: its name)",
+    )
+    blocks_in: LayerName | None = Field(
+        None,
+        description="put the stage's blocks in an nn.Sequential of this name inside the "
+        "stage's module (timm: stages.0.blocks.0)",
     )
     after: list[Layer] = Field([], description="layers after the stage's blocks")
     inline: StrictBool | None = Field(
@@ -303,6 +331,11 @@ class Spec(StrictModel):
     blocks: dict[Identifier, BlockDef] = {}
     features: LayerName | None = Field(
         None, description="wrap stem and stages in one nn.Sequential of this name"
+    )
+    trunk: LayerName | None = Field(
+        None,
+        description="wrap the stages in one nn.Sequential of this name "
+        "(torchvision's RegNet: trunk_output; timm: stages); unnamed stages are numbered",
     )
     stem: list[Layer] = []
     stages: list[Stage] = Field(
