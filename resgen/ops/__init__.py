@@ -19,7 +19,10 @@ from resgen.ops.base import OpDef
 
 __all__ = ["OpDef", "PluginError", "get", "known", "load_plugin", "register"]
 
-BUILTIN = ("conv", "norm", "activation", "se", "pool", "linear", "dropout", "join")
+BUILTIN = (
+    "conv", "norm", "activation", "se", "eca", "selective_kernel", "pool", "linear", "dropout",
+    "join",
+)  # fmt: skip
 ENTRY_POINT_GROUP = "resgen.ops"
 # plugin files to load in every process (`resgen --plugin` sets it, so that sweep
 # and training workers, which start fresh interpreters, know the same ops)

@@ -32,6 +32,8 @@ HELPERS = {
     "avgdown": ("avg_down_projection", "avg_down"),
     "zeropad": ("ZeroPadShortcut", "zero_pad"),
     "se": ("SqueezeExcite", "squeeze_excite"),
+    "eca": ("EfficientChannelAttention", "eca"),
+    "selective_kernel": ("SelectiveKernel", "selective_kernel"),
     "drop_path": ("DropPath", "drop_path"),
     "drop_path_rate": ("drop_path_rate", "drop_path_rate"),  # stochastic depth's rule
 }
@@ -41,7 +43,7 @@ HELPER_NAMES = {key: name for key, (name, _) in HELPERS.items()}
 # `floor` are written `math.ceil`, `math.floor`).
 MODULE_NAMES = frozenset(
     """torch nn F Tensor math build super isinstance range float int bool str object
-    min max abs round""".split()
+    min max abs round len zip tuple""".split()
 ) | frozenset(HELPER_NAMES.values())
 # A block class's `__init__` besides its own parameters.
 BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
@@ -49,7 +51,8 @@ BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
     divisor reduced scale p keep mask stride extra_channels in_channels out_channels
-    pool layers name layer sequential depth n i""".split()
+    pool layers name layer sequential depth n i t kernel_size gamma beta kernels dilations
+    groups padding keep_3x3 split_input k d path conv part parts""".split()
 )
 EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES
 
