@@ -87,8 +87,8 @@ class SelectiveKernel(OpDef):
             if at.setting(knob, wanted) != wanted:
                 raise at.error(
                     "",
-                    f"selective_kernel uses batch norm and ReLU inside (timm's layout); "
-                    f"{knob}: {at.setting(knob, wanted)} cannot reach it",
+                    f"selective_kernel's paths are conv-BN-ReLU (timm's layout); "
+                    f"`{knob}: {at.setting(knob, wanted)}` is out of its reach",
                     f"use {knob}: {wanted} in the stages with selective_kernel blocks",
                 )
         if not raw.kernels or any(k < 3 or k % 2 == 0 for k in raw.kernels):
