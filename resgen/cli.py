@@ -279,20 +279,26 @@ def build(
     ] = None,
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
-    from resgen.analysis.table import human
+    from resgen.analysis.units import human
     from resgen.pipeline import BuildOptions
     from resgen.pipeline import build as build_spec
-    from resgen.render import RenderError, parse_formats
 
-    try:
-        formats = tuple(parse_formats(diagram)) if diagram is not None else ()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--diagram") from None
+    # The renderer is imported only when diagrams are asked for (a lean plain build).
+    formats: tuple[str, ...] = ()
+    render_errors: tuple[type[Exception], ...] = ()  # `except ()` catches nothing
+    if diagram is not None:
+        from resgen.render import RenderError, parse_formats
+
+        render_errors = (RenderError,)
+        try:
+            formats = tuple(parse_formats(diagram))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--diagram") from None
     try:
         built = build_spec(spec, BuildOptions(check, formats, tuple(sets or ())))
     except SpecError as error:
         fail(error)
-    except RenderError as exc:
+    except render_errors as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if built.check and not built.check.ok:
@@ -320,7 +326,7 @@ def validate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files.")], sets: SetOption = None
 ) -> None:
     """Check one or many specs; one line per spec. Exit 2 if any is invalid."""
-    from resgen.analysis.table import human
+    from resgen.analysis.units import human
     from resgen.pipeline import checked_network as checked
 
     failed = 0

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from resgen.spec.load import read_source, source_of, validate
 from resgen.spec.schema import Spec
 from resgen.spec.yaml_source import Source
-from resgen.variants.overrides import overridden, parse_set
 
 if TYPE_CHECKING:
     from resgen.check import CheckResult
@@ -65,6 +64,8 @@ def load(spec: SpecInput, sets: Sequence[str] = ()) -> Spec:
     else:
         source = spec if isinstance(spec, Source) else read_source(spec)
     if sets:
+        from resgen.variants.overrides import overridden, parse_set
+
         source = overridden(source, [parse_set(argument) for argument in sets])
     return validate(source)
 

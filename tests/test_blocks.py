@@ -54,7 +54,7 @@ def test_family_parameter_counts(name: str, references: dict) -> None:
     ],
 )
 def test_depth_counts_weighted_layers(spec: str, depth: int) -> None:
-    assert weighted_depth(resgen.build_graph(SPECS / spec)) == depth
+    assert weighted_depth(resgen.checked_network(SPECS / spec)) == depth
 
 
 def test_preactivation_projection_reads_the_preactivated_input() -> None:

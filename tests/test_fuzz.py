@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resgen.api import build_graph
+from resgen.api import checked_network
 from resgen.codegen.emit import generate
 from resgen.errors import SpecError
 from resgen.pipeline import BuildOptions
@@ -77,16 +77,15 @@ def assert_located(error: SpecError, text: str) -> None:
     assert "Traceback" not in message
 
 
-def assert_builds(network: Any, graph: Any, source: str) -> None:
+def assert_builds(network: Any, source: str) -> None:
     """Small networks: the module's parameter count and output shape equal the analysis."""
-    totals = graph.graph
-    if totals["params"] >= SMALL or totals["activations"] >= SMALL:
+    if network.params >= SMALL or network.activations >= SMALL:
         return
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<{network.name}>", "exec"), namespace)
     model = namespace["build"]().eval()
-    assert sum(p.numel() for p in model.parameters()) == totals["params"]
-    if totals["macs"] < CHEAP:
+    assert sum(p.numel() for p in model.parameters()) == network.params
+    if network.macs < CHEAP:
         with torch.no_grad():
             output = model(torch.zeros(1, *network.input))
         assert tuple(output.shape[1:]) == network.output
@@ -95,13 +94,12 @@ def assert_builds(network: Any, graph: Any, source: str) -> None:
 def check_spec(text: str) -> bool:
     """The property for one spec text; True if it built."""
     try:
-        graph = build_graph(text)
+        network = checked_network(text)
     except SpecError as error:
         assert_located(error, text)
         return False
-    network = graph.graph["network"]
-    source = generate(network, graph.graph["params"])  # compiles it, or InternalError
-    assert_builds(network, graph, source)
+    source = generate(network)  # compiles it, or InternalError
+    assert_builds(network, source)
     return True
 
 

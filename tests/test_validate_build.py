@@ -150,10 +150,10 @@ blocks:
 
 
 def test_a_bug_in_code_generation_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(emit, "_generate", lambda net, params: "class Broken(:\n")
+    monkeypatch.setattr(emit, "_generate", lambda net: "class Broken(:\n")
     with pytest.raises(InternalError, match=r"does not compile \(line 1: "):
         resgen.generate_code(ROOT / "specs" / "cifar10" / "resnet20_a.yaml")
-    monkeypatch.setattr(emit, "_generate", lambda net, params: {}["missing"])
+    monkeypatch.setattr(emit, "_generate", lambda net: {}["missing"])
     with pytest.raises(InternalError, match="KeyError"):
         resgen.generate_code(ROOT / "specs" / "cifar10" / "resnet20_a.yaml")
 
@@ -161,7 +161,7 @@ def test_a_bug_in_code_generation_is_an_internal_error(monkeypatch: pytest.Monke
 def test_the_cli_reports_an_internal_error_in_one_line_with_exit_3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(emit, "_generate", lambda net, params: "class Broken(:\n")
+    monkeypatch.setattr(emit, "_generate", lambda net: "class Broken(:\n")
     spec = ROOT / "specs" / "cifar10" / "resnet20_a.yaml"
     monkeypatch.setattr(sys, "argv", ["resgen", "build", str(spec), "-o", str(tmp_path)])
     with pytest.raises(SystemExit) as exited:

@@ -9,17 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from resgen.analysis.counts import LayerCount, layer_counts
+from resgen.analysis.units import human
 from resgen.graph.model import Network
 
 COLUMNS = ("layer", "op", "output", "params", "macs")
-
-
-def human(number: float, unit: str = "") -> str:
-    """`4089184256` -> `4.089 G`."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(number) >= scale:
-            return f"{number / scale:.3f} {suffix}{unit}"
-    return f"{number:g} {unit}".rstrip()
 
 
 def _row(count: LayerCount) -> dict[str, Any]:

@@ -248,7 +248,8 @@ class _BlockWriter:
             module, channels = self.module(aligned, channels, reads_input=x == "x")
             if _definition(op).has_module and attr not in self.attrs:
                 self.attrs.add(attr)
-                self.init.append(f"self.{attr} = {module}")
+                targets = ", ".join(f"self.{name}" for name in _definition(op).attributes(attr))
+                self.init.append(f"{targets} = {module}")
             lines.append(f"{var} = {_definition(op).forward(attr, x)}")
             x = var
         return lines, channels
@@ -454,6 +455,13 @@ class _Call:
 
 
 def _stage_expr(names: list[str], block_calls: list[_Call], indent: int = 12) -> str:
+    """A stage as a container (`_stage_items`)."""
+    return _container(_stage_items(names, block_calls, indent), indent)
+
+
+def _stage_items(
+    names: list[str], block_calls: list[_Call], indent: int = 12
+) -> list[tuple[str, str]]:
     """A stage as a container: each block once, equal neighbours once with their count.
 
     Unnamed blocks that repeat (two or more equal calls in a row) become one
@@ -487,7 +495,7 @@ def _stage_expr(names: list[str], block_calls: list[_Call], indent: int = 12) ->
         index += run
     if numbered:
         items = [(str(i), item) for i, (_, item) in enumerate(items)]
-    return _container(items, indent)
+    return items
 
 
 def _grown_run(
@@ -572,9 +580,16 @@ class _NetworkView:
         return signature("build", [str(p) for p in self.params], self.class_name, 0)
 
 
-def _module_expr(op: Op, args: dict[str, str] | None = None, indent: int = 12) -> str:
+def _module_expr(
+    op: Op, args: dict[str, str] | None = None, indent: int = 12,
+    inner: dict[int, dict[str, str]] | None = None,
+) -> str:  # fmt: skip
+    """An op's constructor in the network class; `inner`: args of ops inside containers."""
     if op.op == "sequential":
-        children = [(child.attr, _module_expr(child, indent=indent + 4)) for child in op.children]
+        children = [
+            (child.attr, _module_expr(child, (inner or {}).get(id(child)), indent + 4, inner))
+            for child in op.children
+        ]
         return _container(children, indent)
     return _definition(op.op).constructor(args or literal_args(op))
 
@@ -585,28 +600,36 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     attrs: set[str] = set()
     params: list[Param] = []
     contained: list[tuple[str, str]] = []
-    last_linear = net.head[-1] if net.head and net.head[-1].op == "linear" else None
+    # the head's last layer, or the last layer of its last container (VGG's `classifier`)
+    leaves = list(walk(net.head[-1:]))
+    last_linear = leaves[-1] if leaves and leaves[-1].op == "linear" else None
+    inner: dict[int, dict[str, str]] = {}
+    if last_linear is not None:
+        params.append(Param("num_classes", "int", repr(last_linear.args["out"])))
+        inner[id(last_linear)] = {**literal_args(last_linear), "out": "num_classes"}
 
     def emit_ops(ops: list[Op], inside: bool) -> None:
         for op in ops:
-            args = literal_args(op)
-            if op is last_linear:
-                params.append(Param("num_classes", "int", repr(op.args["out"])))
-                args["out"] = "num_classes"
+            args = inner.get(id(op)) or literal_args(op)
             if inside:
-                contained.append((op.attr, _module_expr(op, args, 16)))
+                contained.append((op.attr, _module_expr(op, args, 16, inner)))
                 continue
             definition = _definition(op.op)
             if definition.has_module and op.attr not in attrs:
                 attrs.add(op.attr)
-                init.append(wrap(f"self.{op.attr} = {_module_expr(op, args)}", 8))
+                init.append(wrap(f"self.{op.attr} = {_module_expr(op, args, inner=inner)}", 8))
             forward.append(f"x = {definition.forward(op.attr, 'x')}")
 
     inside = net.features is not None
     emit_ops(net.stem, inside)
     for stage in net.stages:
         names = [b.path.rsplit(".", 1)[1] for b in stage.blocks]
-        expr = _stage_expr(names, [calls[b.path] for b in stage.blocks], 16 if inside else 12)
+        stage_calls = [calls[b.path] for b in stage.blocks]
+        if stage.inline:  # its blocks go straight into the numbered `features` container
+            contained += [(name, item) for name, item in _stage_items(names, stage_calls, 16)]
+            emit_ops(stage.after, inside)
+            continue
+        expr = _stage_expr(names, stage_calls, 16 if inside else 12)
         if inside:
             contained.append((stage.name, expr))
         else:
@@ -626,8 +649,8 @@ def _network_view(net: Network, calls: dict[str, _Call]) -> _NetworkView:
     return _NetworkView(net.class_name, init, forward, params, [])
 
 
-# torch.nn.init.calculate_gain's name for each activation it knows; the ReLU-like
-# ones it lacks (silu, gelu, elu, mish, hardswish) take ReLU's gain, as timm's do
+# torch.nn.init.calculate_gain's name for each activation it knows; the ones it lacks
+# (silu, gelu, elu, mish, hardswish, relu6, hardsigmoid) take ReLU's gain, as timm's do
 GAIN_NAMES = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "sigmoid"}
 LEAKY_RELU_SLOPE = 0.01  # nn.LeakyReLU's default negative_slope
 
@@ -673,6 +696,10 @@ def init_branches(net: Network, zero_init: list[tuple[str, str]]) -> list[tuple[
 
 @cache
 def _environment() -> jinja2.Environment:
+    """The templates, with Jinja's compilation done ahead of time where it is still
+    current (resgen/codegen/precompiled.py; nothing is written at run time)."""
+    from resgen.codegen.precompiled import PrecompiledTemplates
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=False,
@@ -680,6 +707,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=PrecompiledTemplates(),
     )
 
 
@@ -762,6 +790,8 @@ def _generate(net: Network) -> str:
             drop_path=(repr(net.drop_path), net.residual_blocks),
             helpers=_helpers(net, writers, body),
             plugin_sources=_plugin_sources(net),
+            drop_path_timm=net.drop_path_rule == "timm",
+            zero_pad_split=any(b.shortcut.pad_before for b in net.blocks()),
             spec_name=repr(net.name),
         )
     )

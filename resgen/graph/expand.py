@@ -217,6 +217,16 @@ class Expander:
             attr = scope.claim(
                 getattr(raw, "name", None), definition.attribute or concrete, shared, counted
             )
+            extra = [name for name in definition.attributes(attr) if name != attr]
+            if extra and (scope.numbered or "block" not in attrs):
+                raise self.error(
+                    path,
+                    f"{concrete} sets the block attributes {', '.join(extra)}, so it can only "
+                    "be a layer of a block type's main branch (not in the stem, head, a "
+                    "stage's `after` or a `sequential`)",
+                )
+            for name in extra:
+                scope.claim(name, concrete, False)
         except ValueError as exc:
             raise self.error((*path, "name"), str(exc)) from None
         args = definition.resolve(raw, at)
@@ -230,6 +240,12 @@ class Expander:
         self, layer: Any, raw: Any, at: _LayerArgs, scope: Scope, current: str, where: str,
         **attrs: Any,
     ) -> Op:  # fmt: skip
+        if raw.name is None and not scope.numbered:
+            raise self.error(
+                at.path,
+                f"{where}this sequential needs a name: only a container's layers are numbered",
+                "give it `name:`, e.g. `sequential: {name: conv1, layers: [...]}`",
+            )
         try:
             attr = scope.claim(raw.name, "sequential", False)
         except ValueError as exc:
@@ -321,6 +337,14 @@ class Expander:
                 )
             dilation, stride = dilation * stride, 1
         shortcut, shortcut_path = self.shortcut_option(index, definition)
+        zero_pad = knob(spec, index, "zero_pad")
+        if zero_pad is not None and zero_pad[1][0] == "stages" and shortcut != "A":
+            raise self.error(
+                zero_pad[1],
+                f"zero_pad places shortcut A's new channels, but this stage's shortcut is "
+                f"{shortcut!r}",
+                "set `shortcut: A`, or leave out `zero_pad`",
+            )
         return StageSettings(
             index=index,
             name=stage.name or f"layer{index + 1}",
@@ -405,21 +429,27 @@ class Expander:
         self, settings: StageSettings, current: str, scope: Scope, depth: int
     ) -> tuple[Stage, str]:
         """Build a stage's blocks and `after` layers; `depth` counts residual blocks before it."""
-        try:
-            scope.claim(settings.name, "stage", shared=False)
-        except ValueError:
-            raise self.error(
-                (*settings.path, "name"), f"name {settings.name!r} is already used"
-            ) from None
+        inline = bool(self.spec.stages[settings.index].inline)
+        if not inline:
+            try:
+                scope.claim(settings.name, "stage", shared=False)
+            except ValueError:
+                raise self.error(
+                    (*settings.path, "name"), f"name {settings.name!r} is already used"
+                ) from None
         stage_path = scope.path(settings.name)
         blocks: list[Block] = []
         block_names: dict[str, int] = {}
         for block_index in range(settings.count):
-            block_name = self.block_name(settings.index, block_index)
-            self.claim_block_name(settings.index, block_name, block_names)
+            if inline:  # numbered on in the enclosing container
+                block_path = scope.path(scope.claim(None, "block", shared=False))
+            else:
+                block_name = self.block_name(settings.index, block_index)
+                self.claim_block_name(settings.index, block_name, block_names)
+                block_path = f"{stage_path}.{block_name}"
             if settings.residual:
                 depth += 1
-            block = self.block(f"{stage_path}.{block_name}", block_index, settings, current, depth)
+            block = self.block(block_path, block_index, settings, current, depth)
             blocks.append(block)
             current = block.output
         index = settings.index
@@ -430,7 +460,7 @@ class Expander:
         )  # fmt: skip
         if after:
             current = after[-1].node
-        return Stage(settings.name, blocks, settings.path, after), current
+        return Stage(settings.name, blocks, settings.path, after, inline), current
 
     def claim_block_name(self, stage_index: int, name: str, taken: dict[str, int]) -> None:
         """A block's name is an attribute of its stage: valid there, and its own."""
@@ -488,7 +518,7 @@ class Expander:
             env[name] = self.value(raw, env, (*base, "let", name), what=where)
         env["out_channels"] = self.value(definition.out, env, (*base, "out"), what=where)
         scope = Scope(block_path, reserved=BLOCK_ATTRIBUTES)
-        attrs = {"block": block_path, "stage": block_path.split(".")[-2]}
+        attrs = {"block": block_path, "stage": stage.name}
         layers = list(definition.main)
         se = self.setting(stage.index, "se", None)
         if se:
@@ -610,6 +640,8 @@ class Expander:
             return 0.0
         if not 0 <= final < 1:
             raise self.error(("defaults", "drop_path"), f"must be in [0, 1), got {final}")
+        if self.spec.defaults.drop_path_rule == "timm":  # timm: (l - 1) / (L - 1)
+            return round(final * (depth - 1) / max(self.residual_blocks - 1, 1), 6)
         return round(final * depth / self.residual_blocks, 6)
 
     def shortcut(
@@ -618,7 +650,10 @@ class Expander:
     ) -> Shortcut:  # fmt: skip
         """Build the shortcut the stage's option asks for (resgen/graph/shortcuts.py)."""
         in_shape = self.shape_of(current)
-        need = Need(in_shape, main_shape, self.setting(stage.index, "shortcut_norm", True))
+        need = Need(
+            in_shape, main_shape, self.setting(stage.index, "shortcut_norm", True),
+            split=self.setting(stage.index, "zero_pad", "end") == "split",
+        )  # fmt: skip
         try:
             kind, layers = BUILDERS[stage.shortcut](need)
         except ShortcutProblem as exc:
@@ -637,9 +672,10 @@ class Expander:
             )  # fmt: skip
             tail = node
             nodes.append(node)
+        pad_before = next((layer[1].get("before", 0) for layer in layers if layer), 0)
         return Shortcut(
             kind, in_shape[0], main_shape[0], need.stride, option=stage.shortcut,
-            nodes=tuple(nodes),
+            nodes=tuple(nodes), pad_before=pad_before if kind == "zeropad" else 0,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ network
@@ -665,6 +701,45 @@ class Expander:
                     "use fewer blocks, or fewer layers per block",
                 )
         return counts
+
+    def check_inline(self) -> bool:
+        """Whether some stage puts its blocks in the `features` container (`inline`);
+        then that container is numbered, so the layers it holds may not be named."""
+        spec = self.spec
+        inline = [i for i, stage in enumerate(spec.stages) if stage.inline]
+        if not inline:
+            return False
+        first = ("stages", inline[0], "inline")
+        if not spec.features:
+            raise self.error(
+                first,
+                "an inline stage puts its blocks in the `features` container, "
+                "but the network has none",
+                "set `features: features` (the blocks are numbered on in it), "
+                "or leave `inline` out",
+            )
+        for index in inline:
+            if spec.stages[index].block_names is not None:
+                raise self.error(
+                    ("stages", index, "block_names"),
+                    "an inline stage's blocks are numbered on in the `features` container, "
+                    "so they take no names",
+                    "leave out `block_names` or `inline`",
+                )
+        parts: list[tuple[KeyPath, list[Any]]] = [(("stem",), spec.stem)]
+        parts += [(("stages", i, "after"), stage.after) for i, stage in enumerate(spec.stages)]
+        for path, layers in parts:
+            for position, layer in enumerate(layers):
+                op, raw = layer_op(layer)
+                if getattr(raw, "name", None) is not None:
+                    raise self.error(
+                        (*path, position, op, "name"),
+                        "with inline stages, the `features` container is numbered "
+                        "(nn.Sequential), so its layers take no names",
+                        f"leave out this name (the layer is numbered), or `inline` at "
+                        f"stages[{inline[0]}]",
+                    )
+        return True
 
     def count_residual(self) -> int:
         residual = 0
@@ -695,8 +770,10 @@ class Expander:
         self.block_counts = self.count_blocks()
         self.residual_blocks = self.count_residual()
         net.drop_path, net.residual_blocks = spec.defaults.drop_path or 0.0, self.residual_blocks
+        net.drop_path_rule = spec.defaults.drop_path_rule or "linear"
         top = Scope("", reserved=NETWORK_ATTRIBUTES)
-        body = Scope(spec.features, shareable=False) if spec.features else top
+        inline = self.check_inline()
+        body = Scope(spec.features, numbered=inline, shareable=False) if spec.features else top
         if spec.features:
             top.claim(spec.features, "features", shared=False)
         net.stem = self.sequence(spec.stem, self.params, body, "input", ("stem",), stage="stem")
@@ -709,7 +786,30 @@ class Expander:
             dilation = settings.dilation
             depth += settings.count if settings.residual else 0
         net.head = self.sequence(spec.head, self.params, top, current, ("head",), stage="head")
+        if (
+            spec.defaults.zero_pad is not None
+            and spec.stages
+            and not any(block.shortcut.option == "A" for block in net.blocks())
+        ):
+            raise self.error(
+                ("defaults", "zero_pad"),
+                "zero_pad places shortcut A's new channels, but no stage uses shortcut A",
+                "set `shortcut: A`, or leave out `zero_pad`",
+            )
+        if spec.defaults.drop_path_rule is not None and not spec.defaults.drop_path:
+            raise self.error(
+                ("defaults", "drop_path_rule"),
+                "drop_path_rule chooses how drop_path rises over the blocks, "
+                "but drop_path is not set",
+                "set `drop_path: 0.1` (say) in defaults, or leave out drop_path_rule",
+            )
         for path in unused_defaults(spec, self.blocks)[:1]:
+            if not spec.stages:
+                raise self.error(
+                    path,
+                    f"the network has no stages, so nothing reads {path[-1]!r}",
+                    "only `norm`, `norm_groups` and `activation` apply to stem and head layers",
+                )
             raise self.error(path, f"no stage's block type has a parameter {path[-1]!r}")
         assign_class_names(spec, net, self.error)
         net.output_node = net.head[-1].node if net.head else current

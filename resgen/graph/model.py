@@ -89,6 +89,7 @@ class Shortcut:
     tap: int | None = None  # index of the main layer a projection reads (pre-activation)
     option: str = ""  # the spec's choice: identity, A, B, C, D or none
     nodes: tuple[str, ...] = ()  # its layers' node ids
+    pad_before: int = 0  # zero-pad: new channels before the input's (`zero_pad: split`)
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Stage:
     blocks: list[Block]
     spec_path: KeyPath
     after: list[Op] = field(default_factory=list)
+    inline: bool = False  # its blocks sit directly in the `features` container
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Network:
     stages: list[Stage] = field(default_factory=list)
     head: list[Op] = field(default_factory=list)
     output: Shape = ()
+    drop_path_rule: str = "linear"  # the emitted `drop_path_rate`'s rule (linear, timm)
     features: str | None = None  # name of the nn.Sequential wrapping stem and stages
     description: str = ""  # the spec's, for the class docstring
     init: InitSettings = field(default_factory=InitSettings)  # the spec's `init:`

@@ -14,7 +14,9 @@ from resgen.spec.yaml_source import Path as KeyPath
 BLOCK_PARAM_KNOBS = ("expansion", "groups", "width_per_group", "stride_on")
 # knobs the expander reads for every stage, whatever its block type
 STAGE_KNOBS = ("norm", "norm_groups", "activation", "se", "zero_init", "shortcut_norm",
-               "dilation", "shortcut")  # fmt: skip
+               "dilation", "shortcut", "zero_pad")  # fmt: skip
+# knobs the stem and head read too (`norm` and `act` layers), so a network without stages uses them
+LAYER_KNOBS = ("norm", "norm_groups", "activation")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ def unused_defaults(spec: Spec, types: Mapping[str, BlockDef]) -> list[KeyPath]:
     """`defaults` keys for block parameters that no stage's block type reads."""
     defaults = spec.defaults
     unused = []
+    if not spec.stages:  # a network of stem and head layers: only the layers' knobs apply
+        set_keys = defaults.model_dump(exclude_none=True, exclude_defaults=True)
+        return [("defaults", key) for key in set_keys if key not in LAYER_KNOBS]
     for name in [*BLOCK_PARAM_KNOBS, *defaults.args]:
         in_args = name in defaults.args
         if (defaults.args.get(name) if in_args else getattr(defaults, name)) is None:

@@ -38,6 +38,7 @@ class Need:
     in_shape: Shape
     main_shape: Shape
     with_norm: bool  # the spec's `shortcut_norm`
+    split: bool = False  # the spec's `zero_pad: split`: half the new channels go first
 
     @property
     def stride(self) -> int:
@@ -70,7 +71,10 @@ def zero_pad(need: Need) -> tuple[str, Layers]:
             f"shortcut A can only add channels, not reduce {in_c}→{out_c}",
             "use shortcut B (a 1x1 projection)",
         )
-    return "zeropad", [("zeropad", {"stride": need.stride, "extra_channels": out_c - in_c})]
+    args = {"stride": need.stride, "extra_channels": out_c - in_c}
+    if need.split:  # pytorch_resnet_cifar10: F.pad(x, (0, 0, 0, 0, planes // 4, planes // 4))
+        args["before"] = (out_c - in_c) // 2
+    return "zeropad", [("zeropad", args)]
 
 
 def projection(need: Need) -> tuple[str, Layers]:
@@ -121,7 +125,8 @@ def emitted_call(s: Shortcut) -> str:
     stride = f", stride={s.stride}" if s.stride != 1 else ""
     if s.kind == "zeropad":
         extra = s.out_channels - s.in_channels
-        return f"{HELPER_NAMES['zeropad']}(stride={s.stride}, extra_channels={extra})"
+        before = f", before={s.pad_before}" if s.pad_before else ""
+        return f"{HELPER_NAMES['zeropad']}(stride={s.stride}, extra_channels={extra}{before})"
     if s.kind == "conv":
         return f"nn.Conv2d({s.in_channels}, {s.out_channels}, kernel_size=1{stride}, bias=False)"
     if s.kind == "avgdown_conv":

@@ -46,5 +46,7 @@ ACTIVATIONS = [
     Activation("elu", "nn.ELU(inplace=True)"),
     Activation("mish", "nn.Mish(inplace=True)"),
     Activation("hardswish", "nn.Hardswish(inplace=True)"),
+    Activation("relu6", "nn.ReLU6(inplace=True)"),
+    Activation("hardsigmoid", "nn.Hardsigmoid(inplace=True)"),
 ]
 OPS = [Act(), *ACTIVATIONS]

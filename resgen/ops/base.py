@@ -128,6 +128,12 @@ class OpDef:
 
     has_module: ClassVar[bool] = True  # False: written inline in `forward` (no attribute)
 
+    def attributes(self, attr: str) -> tuple[str, ...]:
+        """The attributes its constructor assigns in its block, in order: `attr` alone, or,
+        for an op whose constructor returns a tuple of modules (Res2Net's `convs`, `bns`,
+        `pool`), their fixed names. An op with several is written only in a block's layers."""
+        return (attr,)
+
     # ------------------------------------------------------------------ diagrams
 
     def label(self, args: Mapping[str, Any], shape: Shape) -> str:

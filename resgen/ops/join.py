@@ -62,7 +62,8 @@ class ZeroPad(OpDef):
         return (c + args["extra_channels"], -(-h // stride), -(-w // stride))
 
     def label(self, args: Mapping[str, Any], shape: Shape) -> str:
-        text = f"zero-pad +{args.get('extra_channels', '?')} ch"
+        split = " (split)" if args.get("before") else ""
+        text = f"zero-pad +{args.get('extra_channels', '?')} ch{split}"
         return text + (f" /{args['stride']}" if args.get("stride", 1) != 1 else "")
 
 

@@ -108,12 +108,28 @@ def source_of(spec: Spec) -> Source:
     return getattr(spec, "_source", None) or Source(data=None, file=f"<{spec.name}>")
 
 
+# optional keys added to the language later: left unset, a spec hashes as before they existed
+LATER_KEYS = frozenset({"output", "zero_pad", "drop_path_rule", "inline"})
+
+
+def _without_later_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            key: _without_later_keys(value)
+            for key, value in data.items()
+            if not (key in LATER_KEYS and value is None)
+        }
+    if isinstance(data, list):
+        return [_without_later_keys(item) for item in data]
+    return data
+
+
 def spec_hash(spec: Spec) -> str:
     """A short, stable hash of the validated spec's network (its `train:` settings aside)."""
     network = spec.model_dump(mode="json", by_alias=True, exclude={"train"})
     if network["init"] is None:  # a spec without `init:` hashes as before the key existed
         del network["init"]
-    canonical = json.dumps(network, sort_keys=True)
+    canonical = json.dumps(_without_later_keys(network), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 

@@ -38,23 +38,34 @@ HELPERS = {
     "drop_path_rate": ("drop_path_rate", "drop_path_rate"),  # stochastic depth's rule
 }
 HELPER_NAMES = {key: name for key, (name, _) in HELPERS.items()}
+# What built-in ops' `helper_source` defines at the top level (resgen/ops/res2net.py,
+# resgen/ops/split_attention.py), and the locals and builtins of those definitions.
+OP_HELPER_NAMES = frozenset({"res2net_split", "res2net_forward", "SplitAttention"})
+OP_HELPER_LOCALS = frozenset(
+    """first convs bns conv bn splits outs tuple enumerate len zip kernel_size padding
+    mid value attention pooled batch height""".split()
+)
 # The module's top level: imports, helpers, the build function, and the
 # builtins the emitted code calls (expression functions included; `ceil` and
 # `floor` are written `math.ceil`, `math.floor`).
-MODULE_NAMES = frozenset(
-    """torch nn F Tensor math build super isinstance range float int bool str object
-    min max abs round len zip tuple""".split()
-) | frozenset(HELPER_NAMES.values())
+MODULE_NAMES = (
+    frozenset(
+        """torch nn F Tensor math build super isinstance range float int bool str object
+    min max abs round""".split()
+    )
+    | frozenset(HELPER_NAMES.values())
+    | OP_HELPER_NAMES
+)
 # A block class's `__init__` besides its own parameters.
 BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 # Locals, arguments and methods of the templates' functions and classes.
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
-    divisor reduced scale p keep mask stride extra_channels in_channels out_channels
+    divisor reduced scale p keep mask stride extra_channels before in_channels out_channels
     pool layers name layer sequential depth n i t kernel_size gamma beta kernels dilations
     groups padding keep_3x3 split_input k d path conv part parts""".split()
 )
-EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES
+EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES | OP_HELPER_LOCALS
 
 # Values the expander defines for every block; expressions read them.
 BLOCK_VARIABLES = frozenset(

@@ -87,9 +87,10 @@ Layer = Annotated[
 
 
 class SequentialArgs(StrictModel):
-    """A named group of layers, emitted as one `nn.Sequential` (e.g. a deep stem)."""
+    """A group of layers, emitted as one `nn.Sequential` (e.g. a deep stem); inside
+    another numbered container it may go unnamed and is numbered like its siblings."""
 
-    name: LayerName
+    name: LayerName | None = None
     layers: list[Layer] = Field(min_length=1)
 
 
@@ -209,6 +210,11 @@ class Knobs(StrictModel):
     shortcut_norm: StrictBool | None = Field(
         None, description="batch norm after a projection shortcut's 1x1 conv (true)"
     )
+    zero_pad: Literal["end", "split"] | None = Field(
+        None,
+        description="shortcut A's new zero channels: after the input's (end; fb.resnet.torch) "
+        "or half before and half after (split; pytorch_resnet_cifar10)",
+    )
     args: dict[Identifier, Scalar] = Field({}, description="values for a block type's own params")
 
 
@@ -217,6 +223,11 @@ class Defaults(Knobs):
         None,
         description="stochastic depth: drop rate of the last block, "
         "rising linearly from 0 over the blocks",
+    )
+    drop_path_rule: Literal["linear", "timm"] | None = Field(
+        None,
+        description="block l of L drops with drop_path * l / L (linear, Huang et al.) "
+        "or drop_path * (l - 1) / (L - 1) (timm: the first block never drops)",
     )
 
 
@@ -229,6 +240,11 @@ class Stage(Knobs):
         None, description="block names, e.g. 'denselayer{n}' ({n}: from 1, {i}: from 0)"
     )
     after: list[Layer] = Field([], description="layers after the stage's blocks")
+    inline: StrictBool | None = Field(
+        None,
+        description="put the blocks directly in the `features` container, numbered on "
+        "from what is there, with no container of the stage's own (MobileNetV2)",
+    )
 
 
 class TrainSettings(StrictModel):
@@ -289,7 +305,9 @@ class Spec(StrictModel):
         None, description="wrap stem and stages in one nn.Sequential of this name"
     )
     stem: list[Layer] = []
-    stages: list[Stage] = Field(min_length=1)
+    stages: list[Stage] = Field(
+        [], description="stages of blocks; none for a network of stem and head layers only"
+    )
     head: list[Layer] = []
     train: TrainSettings | None = Field(None, description="training settings (docs/training.md)")
     init: InitSettings | None = Field(

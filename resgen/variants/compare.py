@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from resgen.analysis.table import human
+from resgen.analysis.units import human
 from resgen.variants.build import Result, show_value
 
 NUMBERS = ("depth", "params", "macs", "activations")

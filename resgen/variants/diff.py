@@ -13,7 +13,8 @@ from itertools import groupby
 from pathlib import Path
 
 from resgen.analysis.counts import weighted_depth
-from resgen.analysis.table import format_rows, human
+from resgen.analysis.table import format_rows
+from resgen.analysis.units import human
 from resgen.errors import SpecError
 from resgen.graph.model import Network, Op, Stage
 from resgen.graph.shapes import format_shape
