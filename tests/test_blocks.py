@@ -21,6 +21,8 @@ FAMILY = {
     "densenet169": 14_149_480,
     "resnet50d": 25_576_264,
     "seresnet50": 28_088_024,
+    "ecaresnet50d": 25_576_350,
+    "skresnet18": 11_958_056,
     "cifar10/preact_resnet110": 1_730_522,
     "cifar10/preact_resnet164": 1_703_258,
     "cifar10/wrn_28_10": 36_479_194,

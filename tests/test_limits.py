@@ -29,6 +29,8 @@ COUNTED = [
     "resnet18.yaml",
     "resnet50d.yaml",
     "seresnet50.yaml",
+    "ecaresnet50d.yaml",
+    "skresnet18.yaml",
     "densenet121.yaml",
     "resnext50_32x4d.yaml",
     "cifar10/highway20.yaml",

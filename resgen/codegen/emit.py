@@ -770,6 +770,8 @@ def _helpers(net: Network, writers: list[_BlockWriter], source: str) -> set[str]
         used.add("OrderedDict")  # an import, not a helper
     if f"{DROP_RULE}(" in source:
         used.add(DROP_RULE)
+    if "eca" in used:
+        used.add("math")  # its kernel size is computed from log2 of the channels
     return used
 
 

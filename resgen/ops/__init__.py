@@ -20,8 +20,8 @@ from resgen.ops.base import OpDef
 __all__ = ["OpDef", "PluginError", "get", "known", "load_plugin", "register"]
 
 BUILTIN = (
-    "conv", "norm", "activation", "se", "pool", "linear", "dropout", "join", "res2net",
-    "split_attention",
+    "conv", "norm", "activation", "se", "eca", "selective_kernel", "pool", "linear", "dropout",
+    "join", "res2net", "split_attention",
 )  # fmt: skip
 ENTRY_POINT_GROUP = "resgen.ops"
 # plugin files to load in every process (`resgen --plugin` sets it, so that sweep

@@ -34,6 +34,8 @@ HELPERS = {
     "zeropad": ("ZeroPadShortcut", "zero_pad"),
     "se": ("SqueezeExcite", "squeeze_excite"),
     "se_squeeze": ("SqueezeExcitation", "squeeze_excitation"),  # `se: {squeeze: ...}`
+    "eca": ("EfficientChannelAttention", "eca"),
+    "selective_kernel": ("SelectiveKernel", "selective_kernel"),
     "drop_path": ("DropPath", "drop_path"),
     "drop_path_rate": ("drop_path_rate", "drop_path_rate"),  # stochastic depth's rule
 }
@@ -62,7 +64,8 @@ BLOCK_INIT_NAMES = frozenset({"self", "downsample"})
 LOCAL_NAMES = frozenset(
     """x out identity gate num_classes module _ __init__ forward channels reduction
     divisor reduced squeeze_channels scale p keep mask stride extra_channels before in_channels
-    out_channels pool layers name layer sequential depth n i""".split()
+    out_channels pool layers name layer sequential depth n i t kernel_size gamma beta kernels
+    dilations groups padding keep_3x3 split_input k d path conv part parts""".split()
 )
 EMITTED_NAMES = MODULE_NAMES | BLOCK_INIT_NAMES | LOCAL_NAMES | OP_HELPER_LOCALS
 
