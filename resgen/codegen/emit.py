@@ -36,11 +36,6 @@ from resgen.spec.schema import layer_op
 
 DEFAULTED = {"stride": "1", "dilation": "1"}
 LINE_LIMIT = 88  # the emitted code's line length, as `wrap`'s
-HELPER_CLASSES = {
-    key: HELPER_NAMES[key]
-    for key in ("zeropad", "se_squeeze", *(op.helper for op in ops.known().values()))
-    if key is not None
-}  # fmt: skip
 HELPER_FUNCTIONS = {
     **{kind: HELPER_NAMES[kind] for kind in SHORTCUT_HELPERS if kind != "zeropad"},
     "named_sequential": "named_sequential",
