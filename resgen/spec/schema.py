@@ -133,8 +133,14 @@ def make_layer(op: str, **args: Any) -> BaseModel:
 
 def layer_op(layer: BaseModel) -> tuple[str, Any]:
     """`(op, args)` of a validated layer."""
-    op = next(iter(type(layer).model_fields))
+    op = _op_of(type(layer))
     return op, getattr(layer, op)
+
+
+@cache
+def _op_of(model: type[BaseModel]) -> str:
+    """A layer model's one key, its op (asked for every layer of every block)."""
+    return next(iter(model.model_fields))
 
 
 # ----------------------------------------------------------------------------- blocks
