@@ -91,9 +91,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
                 },
             }
         )
-    edges = [
-        [index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()
-    ]
+    edges = [[index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()]
     tree = build_tree(net, roll)
     ops = list(dict.fromkeys(n["op"] for n in nodes))
     return {
