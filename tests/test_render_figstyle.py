@@ -181,3 +181,8 @@ def test_input_has_no_activation_count_and_names_do_not_repeat() -> None:
     assert agraph.get_node("layer1.0.bn1").attr["label"] == "bn1"
     assert agraph.get_node("layer1.0.relu#2").attr["label"] == "relu#2"
     assert agraph.get_node("layer1.0.conv1").attr["label"].startswith("conv1\\n")
+
+
+def test_the_html_view_skips_the_inputs_counts() -> None:
+    page = to_html(network("resnet50.yaml"), "stage")
+    assert 'if (n.op !== "input")' in page

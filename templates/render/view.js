@@ -402,8 +402,10 @@
       if (n.args[k] !== undefined && n.args[k] !== null) rows.push([k === "out" ? "out channels" : k, n.args[k]]);
     });
     if (n.i) rows.push(["input", n.i]);
-    rows.push(["output shape", n.s], ["parameters", commas(n.p)], ["MACs", commas(n.m)],
-      ["activations", commas(n.a) + " (" + bytes(4 * n.a) + " fp32)"]);
+    rows.push(["output shape", n.s]);
+    if (n.op !== "input")  // the input holds no parameters and computes nothing
+      rows.push(["parameters", commas(n.p)], ["MACs", commas(n.m)],
+        ["activations", commas(n.a) + " (" + bytes(4 * n.a) + " fp32)"]);
     var b = blockOf[i];
     if (b) rows.push(["block", b.n + " (" + b.t + ")"]);
     if (n.br) rows.push(["branch", n.br]);
