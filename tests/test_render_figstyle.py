@@ -144,7 +144,7 @@ def test_shape_labels_only_where_the_shape_changes() -> None:
 
 def test_stage_legend_lists_what_is_drawn() -> None:
     text = legend(parse(to_dot(network("resnet50.yaml"), "stage")))
-    assert "input" in text and "stage, folded" in text
+    assert "input" in text and "stem, stage, head, folded" in text
 
 
 def test_block_legend_has_no_red_border_unless_drawn() -> None:

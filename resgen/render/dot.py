@@ -441,9 +441,9 @@ class _Writer:
         if legend.no_shortcut:
             line = shortcut_style("none")
             pairs.append(('<TD WIDTH="28">—</TD>', _text(f"block with {line.label}")))
-        for kind in legend.groups:
-            what = {"stage": "stage, folded", "stem": "stem, folded", "head": "head, folded"}
-            text = what.get(kind, "block, folded") + ": name, shapes, params · MACs"
+        if legend.groups:  # one entry for every folded kind drawn: `stem, stage, head`
+            kinds = ", ".join(legend.groups)
+            text = f"{kinds}, folded: name, shapes, params · MACs"
             sample = (
                 f'<TD BGCOLOR="{self.theme.group}" STYLE="rounded" BORDER="1" WIDTH="28"> </TD>'
             )
