@@ -25,7 +25,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _load_plugins(
     plugins: Annotated[
@@ -338,9 +337,7 @@ def validate(
             message = str(error).replace("\n", "\n    ")
             typer.echo(f"FAIL {spec}\n    {message}")
             continue
-        typer.echo(
-            f"ok   {spec}: {net.name}, {net.params:,} parameters, {human(net.macs, 'MACs')}"
-        )
+        typer.echo(f"ok   {spec}: {net.name}, {net.params:,} parameters, {human(net.macs, 'MACs')}")
     if failed:
         typer.echo(f"{failed} of {len(specs)} specs failed", err=True)
         raise typer.Exit(2)
@@ -384,6 +381,12 @@ def render(
     roll: Annotated[
         bool, typer.Option("--roll", help="Fold each run of identical blocks into one node ×N.")
     ] = False,
+    direction: Annotated[
+        str, typer.Option("--direction", help="TB (top-down) or LR (left-right) flow; pictures")
+    ] = "TB",
+    theme: Annotated[
+        str, typer.Option("--theme", help="light or dark colours for svg, png and pdf")
+    ] = "light",
     sets: SetOption = None,
 ) -> None:
     """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
@@ -393,8 +396,15 @@ def render(
     net = checked_network(spec, sets)
     name = fmt.value if fmt else format_for(out)
     try:
-        data = draw(net, name, level.value if level else None, roll)
-    except RenderError as exc:
+        data = draw(
+            net,
+            name,
+            level.value if level else None,
+            roll,
+            direction=direction.upper(),
+            theme=theme,
+        )
+    except (RenderError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if out is not None and str(out) == "-":

@@ -37,7 +37,7 @@ class Act(OpDef):
 
 
 ACTIVATIONS = [
-    Activation("relu", "nn.ReLU(inplace=True)", "#c7e9c0"),
+    Activation("relu", "nn.ReLU(inplace=True)", "#8fd3bf"),
     Activation("silu", "nn.SiLU(inplace=True)"),
     Activation("gelu", "nn.GELU()"),
     Activation("sigmoid", "nn.Sigmoid()"),

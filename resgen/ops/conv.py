@@ -55,7 +55,7 @@ class Conv(OpDef):
     attribute = "conv"
     weighted = True
     args = ConvArgs
-    color = "#9ecae1"
+    color = "#a9d8f3"  # Okabe-Ito sky blue, tinted
     fresh_output = True
 
     def resolve(self, raw: ConvArgs, at: Resolver) -> dict[str, Any]:

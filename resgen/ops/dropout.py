@@ -27,7 +27,7 @@ class _Drop(OpDef):
 
 class Dropout(_Drop):
     name = "dropout"
-    color = "#fff7bc"
+    color = "#f8f1a0"  # Okabe-Ito yellow, tinted
 
     def constructor(self, args: Mapping[str, str], inplace: bool = True) -> str:
         return f"nn.Dropout(p={args['p']})"

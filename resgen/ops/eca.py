@@ -34,7 +34,7 @@ class EfficientChannelAttention(OpDef):
     name = "eca"
     args = EcaArgs
     helper = "eca"
-    color = "#fdd0a2"
+    color = "#f9e4b7"
     fresh_output = True
 
     def resolve(self, raw: EcaArgs, at: Resolver) -> dict[str, Any]:

@@ -54,7 +54,7 @@ class ZeroPad(OpDef):
     """Shortcut A: subsample by the stride, pad the new channels with zeros."""
 
     name = "zeropad"
-    color = "#fdae6b"
+    color = "#99c6e0"  # Okabe-Ito blue, tinted
 
     def shape(self, args: Mapping[str, Any], inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], self.name)

@@ -27,7 +27,7 @@ class Linear(OpDef):
     attribute = "fc"
     weighted = True
     args = LinearArgs
-    color = "#fcbba1"
+    color = "#efb68a"  # Okabe-Ito vermillion, tinted
 
     def resolve(self, raw: LinearArgs, at: Resolver) -> dict[str, Any]:
         return {"out": at.number("out"), "bias": raw.bias}

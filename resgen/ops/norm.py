@@ -45,7 +45,7 @@ class BatchNorm(_ChannelNorm):
     name = "bn"
     attribute = "bn"
     args = NormArgs
-    color = "#fdd49e"
+    color = "#f5d28a"  # Okabe-Ito orange, tinted
 
     def constructor(self, args: Mapping[str, str], inplace: bool = True) -> str:
         return f"nn.BatchNorm2d({args['channels']})"

@@ -159,4 +159,4 @@ class Pool(OpDef):
         return f"{self.name} {kernel}×{kernel}" + (f" /{stride}" if stride != 1 else "")
 
 
-OPS = [Pool("maxpool", "nn.MaxPool2d", "#dadaeb"), Pool("avgpool", "nn.AvgPool2d", "#bcbddc")]
+OPS = [Pool("maxpool", "nn.MaxPool2d", "#e6bcd4"), Pool("avgpool", "nn.AvgPool2d", "#d9a3c2")]

@@ -39,7 +39,7 @@ class HierarchicalSplitArgs(StrictModel):
 class HierarchicalSplit(OpDef):
     name = "hierarchical_split"
     args = HierarchicalSplitArgs
-    color = "#a1d99b"
+    color = "#c7e9df"
     fresh_output = True
     weighted = True
 

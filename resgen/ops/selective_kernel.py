@@ -79,7 +79,7 @@ class SelectiveKernel(OpDef):
     weighted = True
     args = SelectiveKernelArgs
     helper = "selective_kernel"
-    color = "#6baed6"
+    color = "#7fbfe6"
     fresh_output = True
 
     def resolve(self, raw: SelectiveKernelArgs, at: Resolver) -> dict[str, Any]:

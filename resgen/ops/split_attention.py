@@ -54,7 +54,7 @@ class SplitAttention(OpDef):
     name = "split_attention"
     attribute = "conv"
     args = SplitAttentionArgs
-    color = "#74c476"
+    color = "#66c2a5"
     weighted = True
     fresh_output = True
 

@@ -43,6 +43,8 @@ def render(
     level: str | None = None,
     roll: bool = False,
     engine: Engine | None = None,
+    direction: str = "TB",
+    theme: str = "light",
 ) -> bytes:
     """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes."""
     if fmt not in FORMATS:
@@ -52,7 +54,7 @@ def render(
         from resgen.render.html import to_html
 
         return to_html(net, level=level, roll=roll).encode()
-    source = to_dot(net, level=level, roll=roll)
+    source = to_dot(net, level=level, roll=roll, direction=direction, theme_name=theme)
     if fmt == "dot":
         return source.encode()
     return run_graphviz(source, fmt, engine)

@@ -14,14 +14,15 @@ from resgen.graph.model import Edge, Network
 from resgen.render.labels import compact, describe, details, format_shape
 from resgen.render.style import (
     CHANGE_COLOR,
-    EDGE_COLOR,
-    GROUP_COLOR,
+    DIRECTIONS,
     TEXT_COLOR,
+    Theme,
     branch_style,
     join_style,
     op_color,
     shortcut_label,
     shortcut_style,
+    theme,
 )
 from resgen.render.tree import Group, Tree, build_tree, suffix
 
@@ -66,11 +67,30 @@ def block_shortcut_text(group: Group) -> str:
     return f"{option}{group.shortcut} shortcut ({joined})"
 
 
-def to_dot(net: Network, level: str = "layer", roll: bool = False) -> str:
-    """The DOT source of `net` at `level` (stage, block or layer)."""
+def to_dot(
+    net: Network,
+    level: str = "layer",
+    roll: bool = False,
+    direction: str = "TB",
+    theme_name: str = "light",
+) -> str:
+    """The DOT source of `net` at `level` (stage, block or layer), flowing `direction`
+    (TB top-down, LR left-right) in colour theme `theme_name` (light or dark)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    return _Writer(net, level, build_tree(net, roll)).write()
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; expected one of TB, LR")
+    writer = _Writer(net, level, build_tree(net, roll), direction, theme(theme_name))
+    return writer.write()
+
+
+def node_label(short: str, op: str, text: str) -> str:
+    """`bn1` (not `bn1 / bn`), `conv1 / conv 3×3, 64`, `input 3×224×224`."""
+    if op == "input" or text == short or short == op:
+        return text
+    if text == op and short.startswith(op):
+        return short
+    return f"{short}\n{text}"
 
 
 @dataclass
@@ -80,7 +100,9 @@ class _Legend:
     joins: list[str] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)
     block_borders: dict[str, list[str]] = field(default_factory=dict)
-    shape_change: bool = False
+    shape_change: str = ""  # "border" (a cluster, layer level) or "double" (a node)
+    groups: list[str] = field(default_factory=list)  # folded group kinds drawn
+    no_shortcut: bool = False
 
     def add(self, items: list[str], value: str) -> None:
         if value not in items:
@@ -88,8 +110,17 @@ class _Legend:
 
 
 class _Writer:
-    def __init__(self, net: Network, level: str, tree: Tree) -> None:
+    def __init__(
+        self,
+        net: Network,
+        level: str,
+        tree: Tree,
+        direction: str = "TB",
+        colors: Theme | None = None,
+    ) -> None:
         self.net = net
+        self.direction = direction
+        self.theme = colors or theme("light")
         self.level = level
         self.tree = tree
         self.lines: list[str] = []
@@ -117,7 +148,9 @@ class _Writer:
             "  graph "
             + attrs(
                 [
-                    ("rankdir", "TB"),
+                    ("rankdir", self.direction),
+                    ("bgcolor", self.theme.background),
+                    ("fontcolor", self.theme.text),
                     ("label", title),
                     ("labelloc", "t"),
                     ("fontname", FONT),
@@ -151,8 +184,8 @@ class _Writer:
                 [
                     ("fontname", FONT),
                     ("fontsize", 8),
-                    ("fontcolor", "#444444"),
-                    ("color", EDGE_COLOR),
+                    ("fontcolor", self.theme.edge_text),
+                    ("color", self.theme.edge),
                     ("arrowsize", 0.6),
                 ]
             )
@@ -200,7 +233,7 @@ class _Writer:
         else:
             self.legend.add(self.legend.ops, op)
             text = describe(op, data.args, data.shape)
-            label = text if op == "input" or text == short else f"{short}\n{text}"
+            label = node_label(short, op, text)
             pairs = [("label", label), ("fillcolor", op_color(op))]
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
 
@@ -212,14 +245,15 @@ class _Writer:
             self.rep[node] = group.key
         rows = [f"<B>{html(self.title(group))}</B>"]
         change = f"{format_shape(group.in_shape)} → {format_shape(group.shape)}"
+        self.legend.add(self.legend.groups, group.kind if group.kind != "run" else "block")
         if group.changes_shape:
-            self.legend.shape_change = True
+            self.legend.shape_change = "double"
             rows.append(f'<FONT COLOR="{CHANGE_COLOR}">◆ {html(change)}</FONT>')
         elif group.kind in {"block", "run"}:
             rows.append(html(format_shape(group.shape)))
         else:
             rows.append(html(change))
-        pairs: list[tuple[str, str | float | int]] = [("fillcolor", GROUP_COLOR)]
+        pairs: list[tuple[str, str | float | int]] = [("fillcolor", self.theme.group)]
         if group.kind in {"block", "run"}:
             if group.shortcut:
                 line = shortcut_style(group.shortcut)
@@ -231,6 +265,7 @@ class _Writer:
                 )
                 pairs += [("color", line.color), ("penwidth", line.width), ("style", style)]
             else:
+                self.legend.no_shortcut = True
                 rows.append("no shortcut")
             if group.changes_shape:
                 pairs.append(("peripheries", 2))
@@ -259,22 +294,31 @@ class _Writer:
         out.append(f"{indent}subgraph {quote('cluster_' + group.key)} {{")
         inner = indent + "  "
         label = html(self.title(group))
-        pairs: list[tuple[str, str | float | int]] = [("style", "rounded"), ("color", "#999999")]
+        colors = self.theme
+        pairs: list[tuple[str, str | float | int]] = [
+            ("style", "rounded"),
+            ("color", colors.border),
+        ]
+        pairs.append(("fontcolor", colors.text))
         if group.kind == "stage":
             shapes = f"{format_shape(group.in_shape)} → {format_shape(group.shape)}"
             label = f"<B>{label}</B>  {html(shapes)}"
-            pairs = [("style", "rounded,filled"), ("fillcolor", "#fafafa"), ("color", "#888888")]
+            pairs = [("style", "rounded,filled"), ("fillcolor", colors.cluster)]
+            pairs += [("color", colors.border), ("fontcolor", colors.text)]
         elif group.kind in {"block", "run"}:
+            if not group.shortcut:
+                self.legend.no_shortcut = True
+                label += html("  (no shortcut)")
             if group.changes_shape:
-                self.legend.shape_change = True
+                self.legend.shape_change = "border"
                 shapes = f"◆ {format_shape(group.in_shape)} → {format_shape(group.shape)}"
                 label += f'  <FONT COLOR="{CHANGE_COLOR}">{html(shapes)}</FONT>'
                 pairs = [("style", "rounded,filled"), ("color", CHANGE_COLOR), ("penwidth", 2)]
             else:
-                pairs = [("style", "rounded,filled"), ("color", "#aaaaaa")]
-            pairs.append(("fillcolor", "#ffffff"))
+                pairs = [("style", "rounded,filled"), ("color", colors.border)]
+            pairs += [("fillcolor", colors.block), ("fontcolor", colors.text)]
             if group.kind == "run":
-                pairs += [("style", "rounded,filled,dashed"), ("fillcolor", "#fcfcfc")]
+                pairs += [("style", "rounded,filled,dashed")]
                 label += "<BR/>" + html(f"({group.count} identical blocks, the first drawn)")
         pairs += [("label", f"<{label}>"), ("labeljust", "l"), ("fontname", FONT)]
         pairs.append(("fontsize", 11 if group.kind in {"block", "run"} else 12))
@@ -296,15 +340,42 @@ class _Writer:
 
     # ------------------------------------------------------------------ edges
 
+    def changes(self, drawn: str) -> bool:
+        """Whether the drawn node `drawn` (a layer or a folded group) changes the shape."""
+        if drawn in self.net.nodes:
+            node = self.net.nodes[drawn]
+            return node.op == "input" or node.in_shape != node.shape
+        group = self.groups_by_key[drawn]
+        return group.in_shape != group.shape
+
+    def shape_of(self, drawn: str, source: str) -> str:
+        if drawn in self.net.nodes:
+            return format_shape(self.net.nodes[source].shape)
+        return format_shape(self.groups_by_key[drawn].shape)
+
     def edges(self) -> None:
+        """Each edge once; the shape labels the edge out of a node that changes it, once
+        (on its main edge where it forks), and a shortcut into its join (`B: ...`)."""
+        self.groups_by_key = {group.key: group for group in self.tree.groups()}
         seen: set[tuple[str, str]] = set()
+        todo: list[tuple[str, str, str, str, Edge]] = []
         for source, target, data in self.net.edges():
             a, b = self.rep[source], self.rep[target]
             if a == b or (a, b) in seen or self.crosses_run(source, target):
                 continue
             seen.add((a, b))
-            shape = format_shape(self.net.nodes[source].shape)
-            pairs: list[tuple[str, str | float | int]] = [("label", shape)]
+            todo.append((source, target, a, b, data))
+        chosen: dict[str, tuple[str, str]] = {}  # drawn source -> (target, its kind)
+        for source, target, a, b, data in todo:
+            kind = self.shortcut_kind(source, target, data) if self.level == "layer" else ""
+            if not self.changes(a):
+                continue
+            if a not in chosen or (chosen[a][1] and not kind):
+                chosen[a] = (b, kind)
+        for source, target, a, b, data in todo:
+            shape = self.shape_of(a, source)
+            text = shape if a in chosen and chosen[a][0] == b else ""
+            pairs: list[tuple[str, str | float | int]] = [("label", text)] if text else []
             kind = self.shortcut_kind(source, target, data) if self.level == "layer" else ""
             branch = self.extra_branch(target, data) if self.level == "layer" else ""
             if branch and not kind:
@@ -318,7 +389,7 @@ class _Writer:
                 self.legend.shortcuts.setdefault(kind, [])
                 self.legend.add(self.legend.shortcuts[kind], option)
                 if len(option) == 1 and kind != "identity":
-                    pairs = [("label", f"{option}: {shape}")]
+                    pairs = [("label", f"{option}: {text}" if text else option)]
                 pairs += [("color", line.color), ("style", line.dot_style)]
                 pairs += [("penwidth", line.width), ("weight", 1)]
             else:
@@ -367,16 +438,36 @@ class _Writer:
             pairs.append(
                 _box_pair(line.color, line.dot_style, f"block, {shortcut_label(kind, options)}")
             )
-        if legend.shape_change:
+        if legend.no_shortcut:
+            line = shortcut_style("none")
+            pairs.append(('<TD WIDTH="28">—</TD>', _text(f"block with {line.label}")))
+        if legend.groups:  # one entry for every folded kind drawn: `stem, stage, head`
+            kinds = ", ".join(legend.groups)
+            text = f"{kinds}, folded: name, shapes, params · MACs"
+            sample = (
+                f'<TD BGCOLOR="{self.theme.group}" STYLE="rounded" BORDER="1" WIDTH="28"> </TD>'
+            )
+            pairs.append((sample, _text(text)))
+        if legend.shape_change == "border":
             sample = f'<TD COLOR="{CHANGE_COLOR}" BORDER="2" STYLE="rounded" WIDTH="28"> </TD>'
             text = f'<FONT COLOR="{CHANGE_COLOR}">◆ shape changes in this block</FONT>'
+            pairs.append((sample, f'<TD ALIGN="LEFT">{text}</TD>'))
+        elif legend.shape_change == "double":
+            inner = '<TABLE BORDER="1" CELLBORDER="1"><TR><TD WIDTH="20"> </TD></TR></TABLE>'
+            sample = f"<TD>{inner}</TD>"
+            text = (
+                f'<FONT COLOR="{CHANGE_COLOR}">◆ shape changes in this block (double border)</FONT>'
+            )
             pairs.append((sample, f'<TD ALIGN="LEFT">{text}</TD>'))
         if not legend.ops and not pairs:
             return
         columns = 2 * min(2, max(1, len(pairs)))
         rows = [f'<TR><TD COLSPAN="{columns}"><B>legend</B></TD></TR>']
         if legend.ops:
-            cells = "".join(f'<TD BGCOLOR="{op_color(op)}">{html(op)}</TD>' for op in legend.ops)
+            cells = "".join(
+                f'<TD BGCOLOR="{op_color(op)}"><FONT COLOR="{TEXT_COLOR}">{html(op)}</FONT></TD>'
+                for op in legend.ops
+            )
             inner = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR>{cells}</TR></TABLE>'
             rows.append(f'<TR><TD COLSPAN="{columns}">{inner}</TD></TR>')
         for start in range(0, len(pairs), 2):
@@ -385,9 +476,13 @@ class _Writer:
             if len(chunk) * 2 < columns:
                 cells += f'<TD COLSPAN="{columns - len(chunk) * 2}"> </TD>'
             rows.append(f"<TR>{cells}</TR>")
-        table = '<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+        table = (
+            f'<TABLE BORDER="1" COLOR="{self.theme.border}" BGCOLOR="{self.theme.background}"'
+            ' CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+        )
         label = "<" + table + "".join(rows) + "</TABLE>>"
         node = [("shape", "plain"), ("style", ""), ("fontsize", 9), ("label", label)]
+        node.append(("fontcolor", self.theme.text))
         self.lines.append(f"  {quote('legend')} {attrs(node)};")
 
 

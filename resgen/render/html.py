@@ -18,7 +18,15 @@ from resgen import __version__
 from resgen.graph.model import Network
 from resgen.render.dot import LEVELS, block_shortcut_text
 from resgen.render.labels import compact, describe, format_shape
-from resgen.render.style import BRANCHES, CHANGE_COLOR, JOINS, SHORTCUTS, join_style, op_color
+from resgen.render.style import (
+    BRANCHES,
+    CHANGE_COLOR,
+    JOINS,
+    SHORTCUTS,
+    THEMES,
+    join_style,
+    op_color,
+)
 from resgen.render.tree import Group, build_tree
 
 TEMPLATE_FOLDER = "render"
@@ -71,6 +79,14 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
     """Everything the page shows, in data-flow order."""
     index = {name: i for i, name in enumerate(net.nodes)}
     joins = {node.id for node in net.nodes.values() if any(e.branch for e in node.inputs)}
+    letters = {  # join -> the option letter of the shortcut into it (`B`, `D`), as DOT says
+        target: e.option
+        for _, target, e in net.edges()
+        if target in joins
+        and e.branch == "shortcut"
+        and len(e.option) == 1
+        and e.kind != "identity"
+    }
     nodes = []
     for name, node in net.nodes.items():
         nodes.append(
@@ -85,15 +101,14 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
                 "a": node.activations,
                 "br": node.branch or "",
                 "j": 1 if name in joins else 0,
+                "jl": letters.get(name, ""),
                 "loc": str(node.location or ""),
                 "args": {
                     k: v for k, v in node.args.items() if isinstance(v, str | int | float | bool)
                 },
             }
         )
-    edges = [
-        [index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()
-    ]
+    edges = [[index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()]
     tree = build_tree(net, roll)
     ops = list(dict.fromkeys(n["op"] for n in nodes))
     return {
@@ -116,6 +131,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
             for branch, s in BRANCHES.items()
         },
         "joins": {op: {"symbol": s.symbol, "label": s.label} for op, s in JOINS.items()},
+        "themes": {name: vars(t) for name, t in THEMES.items()},
         "change": CHANGE_COLOR,
     }
 

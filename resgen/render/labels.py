@@ -45,8 +45,9 @@ def details(node: Node) -> dict[str, Any]:
     if node.in_shape:
         facts["input"] = format_shape(node.in_shape)
     facts["output"] = format_shape(node.shape)
-    for key in ("params", "macs", "activations"):
-        facts[key] = getattr(node, key)
+    if node.op != "input":  # the input holds no parameters and computes nothing
+        for key in ("params", "macs", "activations"):
+            facts[key] = getattr(node, key)
     if node.location:
         facts["location"] = str(node.location)
     return facts

@@ -13,12 +13,55 @@ from dataclasses import dataclass
 from resgen import ops
 from resgen.ops.join import Add, Concat, Gate, JoinStyle
 
-_EXTRA = ("#ccebc5", "#b3cde3", "#decbe4", "#fed9a6", "#e5d8bd", "#fddaec", "#d9d9d9", "#b3e2cd")
+# Okabe & Ito (2008), the colour-blind-safe palette: the hues, and the light tints
+# that ops are filled with (dark text stays readable on them in both themes).
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+_EXTRA = ("#a9d8f3", "#f5d28a", "#8fd3bf", "#f8f1a0", "#99c6e0", "#efb68a", "#e6bcd4", "#d9d9d9")
 
 GROUP_COLOR = "#f2f2f2"  # collapsed stages and blocks
-CHANGE_COLOR = "#c0392b"  # the block where the shape changes
-TEXT_COLOR = "#222222"
+CHANGE_COLOR = "#D55E00"  # the block where the shape changes (Okabe-Ito vermillion)
+TEXT_COLOR = "#222222"  # text inside op-filled nodes (light fills in both themes)
 EDGE_COLOR = "#555555"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of what is not an op: background, text, edges, clusters (static output)."""
+
+    background: str
+    text: str
+    edge: str
+    edge_text: str
+    cluster: str  # stage cluster fill
+    block: str  # block cluster fill
+    border: str  # cluster and legend borders
+    group: str  # folded stage / block fill
+
+
+THEMES: dict[str, Theme] = {
+    "light": Theme(
+        "#ffffff", "#222222", "#555555", "#444444", "#fafafa", "#ffffff", "#999999", GROUP_COLOR
+    ),
+    "dark": Theme(
+        "#1e1e1e", "#e6e6e6", "#bbbbbb", "#cccccc", "#262626", "#2d2d2d", "#777777", "#d9d9d9"
+    ),
+}
+DIRECTIONS = ("TB", "LR")
+
+
+def theme(name: str) -> Theme:
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
+    return THEMES[name]
 
 
 def op_color(op: str) -> str:
@@ -39,13 +82,21 @@ class LineStyle:
     label: str  # legend text
 
 
+# One line per shortcut kind, told apart without colour (Graphviz style and pen width;
+# the HTML view draws the same `dash` and `width`). Graphviz has three dash styles,
+# so a kind is its (style, width) pair: no two kinds share one.
 SHORTCUTS: dict[str, LineStyle] = {
-    "identity": LineStyle("#555555", "dashed", "6 4", 1.4, "identity shortcut"),
-    "zeropad": LineStyle("#e6550d", "dotted", "2 3", 2.2, "zero-pad shortcut (A)"),
-    "projection": LineStyle("#2171b5", "bold", "", 2.2, "projection shortcut (B/C: 1×1 conv)"),
-    "avgdown": LineStyle("#6a51a3", "bold", "10 3 2 3", 2.2, "avg-down shortcut (D)"),
+    "identity": LineStyle("#7f7f7f", "dashed", "6 4", 1.2, "identity shortcut"),
+    "zeropad": LineStyle("#E69F00", "dotted", "2 3", 2.6, "zero-pad shortcut (A)"),
+    "projection": LineStyle("#0072B2", "solid", "", 2.6, "projection shortcut (B/C: 1×1 conv, BN)"),
+    "conv": LineStyle("#56B4E9", "dotted", "1 2", 1.2, "projection shortcut (1×1 conv, no norm)"),
+    "avgdown": LineStyle("#CC79A7", "dashed", "10 4", 2.6, "avg-down shortcut (D)"),
+    "avgdown_conv": LineStyle(
+        "#CC79A7", "dashed", "10 4 2 4", 1.8, "avg-down shortcut (D, no norm)"
+    ),
+    "none": LineStyle("#999999", "invis", "", 0.0, "no shortcut"),
 }
-_OTHER_SHORTCUT = LineStyle("#7f7f7f", "solid", "", 1.6, "shortcut")
+_OTHER_SHORTCUT = LineStyle("#7f7f7f", "solid", "", 1.8, "shortcut")
 
 
 def shortcut_style(kind: str) -> LineStyle:
@@ -53,7 +104,7 @@ def shortcut_style(kind: str) -> LineStyle:
 
 
 BRANCHES: dict[str, LineStyle] = {
-    "gate": LineStyle("#1b9e77", "solid", "", 1.8, "gate branch T(x)"),
+    "gate": LineStyle("#009E73", "solid", "", 1.8, "gate branch T(x)"),
 }
 
 
@@ -66,8 +117,9 @@ def shortcut_label(kind: str, options: list[str]) -> str:
     """Legend text naming the spec's option letters actually used."""
     base = shortcut_style(kind).label
     letters = [o for o in options if len(o) == 1]
-    if kind == "projection" and letters:
-        return f"projection shortcut ({'/'.join(letters)}: 1×1 conv)"
+    if kind in {"projection", "conv"} and letters:
+        norm = ", BN" if kind == "projection" else ", no norm"
+        return f"projection shortcut ({'/'.join(letters)}: 1×1 conv{norm})"
     if kind not in SHORTCUTS:
         return f"{kind} shortcut"
     return base

@@ -40,7 +40,14 @@ class Group:
 
     @property
     def changes_shape(self) -> bool:
-        return self.kind in {"block", "run"} and self.in_shape != self.shape
+        """A block that changes the tensor's shape (◆). A concat block always adds its
+        growth to the channels, which is its nature, not a change: there only a new
+        height × width counts (a DenseNet transition, a strided concat block)."""
+        if self.kind not in {"block", "run"}:
+            return False
+        if self.join == "concat":
+            return self.in_shape[1:] != self.shape[1:]
+        return self.in_shape != self.shape
 
     def nodes(self) -> Iterator[str]:
         for item in self.items:

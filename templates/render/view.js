@@ -81,7 +81,8 @@
   // ------------------------------------------------------------------ layout
   function joinText(n) {
     var j = DATA.joins[n.op];
-    return j ? (n.op === "add" ? j.symbol : j.symbol + " " + n.op) : n.op;
+    var text = j ? (n.op === "add" ? j.symbol : j.symbol + " " + n.op) : n.op;
+    return n.jl ? n.jl + " " + text : text;  // the shortcut's option letter, as in DOT
   }
   function nodeLines(i) {
     var n = N[i];
@@ -245,19 +246,20 @@
     return "<defs>" + out.join("") + "</defs>";
   }
   var SVG_STYLE = "<style>" +
-    "text{font-family:" + FONT.replace(/"/g, "'") + ";fill:#222}" +
+    "text{font-family:" + FONT.replace(/"/g, "'") + ";fill:var(--text,#222)}" +
+    ".node text{fill:#222}" +
     ".node rect,.node ellipse{stroke:#666;stroke-width:1}" +
     ".node .sub{font-size:10px;fill:#333}" +
     ".node,.group{cursor:pointer}" +
     ".group rect.box{stroke-width:2}" +
-    ".cluster rect{fill:#fafafa;stroke:#999}" +
-    ".cluster.block rect{fill:#fff;stroke:#aaa}" +
+    ".cluster rect{fill:var(--cluster,#fafafa);stroke:var(--border,#999)}" +
+    ".cluster.block rect{fill:var(--block,#fff);stroke:var(--border,#aaa)}" +
     ".cluster.change rect{stroke:" + DATA.change + ";stroke-width:2}" +
     ".cluster.run rect{stroke-dasharray:6 3}" +
-    ".hdr{font-size:11px;font-weight:bold;cursor:pointer;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}" +
+    ".hdr{font-size:11px;font-weight:bold;cursor:pointer;paint-order:stroke;stroke:var(--bg,#fff);stroke-width:3px;stroke-linejoin:round}" +
     ".hdr .shp{font-weight:normal;fill:#555}" +
-    ".edge{fill:none;stroke:#555;stroke-width:1.2}" +
-    ".elabel{font-size:9px;fill:#555;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}" +
+    ".edge{fill:none;stroke:var(--edge,#555);stroke-width:1.2}" +
+    ".elabel{font-size:9px;fill:var(--edge-text,#555);paint-order:stroke;stroke:var(--bg,#fff);stroke-width:3px;stroke-linejoin:round}" +
     ".hit rect,.hit ellipse{stroke:#ff8c00!important;stroke-width:3!important}" +
     "</style>";
 
@@ -282,7 +284,7 @@
     var stroke = line ? line.color : "#777", dash = line && line.dash ? ' stroke-dasharray="' + line.dash + '"' : "";
     var s = '<g class="group g-' + g.k + '" data-group="' + esc(g.key) + '">';
     if (g.ch) s += '<rect x="' + (x0 - 4) + '" y="' + (y0 - 4) + '" width="' + (box.w + 8) + '" height="' + (box.h + 8) + '" rx="9" fill="none" stroke="' + DATA.change + '" stroke-width="1.5"/>';
-    s += '<rect class="box" x="' + x0 + '" y="' + y0 + '" width="' + box.w + '" height="' + box.h + '" rx="7" fill="#f2f2f2" stroke="' + stroke + '"' + dash + "/>";
+    s += '<rect class="box" x="' + x0 + '" y="' + y0 + '" width="' + box.w + '" height="' + box.h + '" rx="7" style="fill:var(--group,#f2f2f2)" stroke="' + stroke + '"' + dash + "/>";
     box.lines.forEach(function (text, k) {
       var attrs = k === 0 ? ' font-weight="bold" font-size="11"' : ' font-size="11"';
       if (k === 1 && g.ch) attrs += ' fill="' + DATA.change + '"';
@@ -297,6 +299,10 @@
     s += '<rect x="' + c.x0 + '" y="' + c.y0 + '" width="' + c.w + '" height="' + c.h + '" rx="8"/>';
     s += '<text class="hdr" data-toggle="' + esc(g.key) + '" x="' + (c.x0 + 8) + '" y="' + (c.y0 + 14) + '"' + (g.ch ? ' fill="' + DATA.change + '"' : "") + ">" + esc(clusterHeader(g)) + "</text>";
     return s + "</g>";
+  }
+  // the shape labels an edge only where it changes, once: on the main edge where it forks
+  function pendingMain(a, e) {
+    return E.some(function (f) { return f !== e && rep(f[0]) === a && rep(f[1]) !== a && !(typeof rep(f[1]) === "number" && edgeStyle(f)); });
   }
   function drawEdges() {
     var seen = {}, labelled = {}, out = [], labels = [];
@@ -325,7 +331,8 @@
       var line = kind ? LINES[kind] || { color: "#7f7f7f", width: 1.4, dash: "" } : null;
       var style = line ? ' style="stroke:' + line.color + ";stroke-width:" + line.width + (line.dash ? ";stroke-dasharray:" + line.dash : "") + '"' : "";
       out.push('<path class="edge' + (kind ? " sc-" + esc(kind) : "") + '" data-edge="' + e[0] + "-" + e[1] + '" d="' + d + '"' + style + ' marker-end="url(#' + markerId(kind) + ')"/>');
-      if (!labelled[a]) {
+      var changes = typeof a === "number" ? N[a].op === "input" || N[a].i !== N[a].s : groups[a].in !== groups[a].out;
+      if (changes && !labelled[a] && !(kind && kind !== "main" && pendingMain(a, e))) {
         labelled[a] = true;
         labels.push('<text class="elabel" x="' + (x1 + 5) + '" y="' + (y1 + 11) + '">' + esc(N[e[0]].s) + "</text>");
       }
@@ -395,8 +402,10 @@
       if (n.args[k] !== undefined && n.args[k] !== null) rows.push([k === "out" ? "out channels" : k, n.args[k]]);
     });
     if (n.i) rows.push(["input", n.i]);
-    rows.push(["output shape", n.s], ["parameters", commas(n.p)], ["MACs", commas(n.m)],
-      ["activations", commas(n.a) + " (" + bytes(4 * n.a) + " fp32)"]);
+    rows.push(["output shape", n.s]);
+    if (n.op !== "input")  // the input holds no parameters and computes nothing
+      rows.push(["parameters", commas(n.p)], ["MACs", commas(n.m)],
+        ["activations", commas(n.a) + " (" + bytes(4 * n.a) + " fp32)"]);
     var b = blockOf[i];
     if (b) rows.push(["block", b.n + " (" + b.t + ")"]);
     if (n.br) rows.push(["branch", n.br]);
@@ -617,6 +626,20 @@
   document.getElementById("btn-fit").addEventListener("click", function () { fit(false); });
   document.getElementById("btn-expand").addEventListener("click", expandAll);
   document.getElementById("btn-collapse").addEventListener("click", collapseAll);
+  // ------------------------------------------------------------------ theme
+  // follows the system (prefers-color-scheme) until the toggle picks one
+  function setTheme(name) {
+    var t = DATA.themes[name] || DATA.themes.light, st = document.documentElement.style;
+    [["--bg", t.background], ["--text", t.text], ["--edge", t.edge], ["--edge-text", t.edge_text],
+     ["--cluster", t.cluster], ["--block", t.block], ["--border", t.border], ["--group", t.group]].forEach(function (p) { st.setProperty(p[0], p[1]); });
+    document.documentElement.setAttribute("data-theme", name);
+  }
+  var dark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  setTheme(dark && dark.matches ? "dark" : "light");
+  if (dark && dark.addEventListener) dark.addEventListener("change", function (ev) { setTheme(ev.matches ? "dark" : "light"); });
+  document.getElementById("btn-theme").addEventListener("click", function () {
+    setTheme(document.documentElement.getAttribute("data-theme") === "dark" ? "light" : "dark");
+  });
   document.getElementById("btn-export").addEventListener("click", function () { exportSVG(true); });
   window.addEventListener("resize", applyView);
 
