@@ -42,7 +42,7 @@ def main() -> None:
     files: dict[Path, bytes] = {}
     for spec, level, roll, name in PICTURES:
         fmt = name.rsplit(".", 1)[1]
-        files[IMAGES / name] = render(resgen.build_graph(spec), fmt, level, roll, engine=engine)
+        files[IMAGES / name] = render(resgen.checked_network(spec), fmt, level, roll, engine=engine)
     write_all(files)
     for path, data in files.items():
         print(f"wrote {path.relative_to(ROOT)} ({len(data):,} bytes)")
