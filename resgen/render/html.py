@@ -18,6 +18,7 @@ from resgen import __version__
 from resgen.graph.model import Network
 from resgen.render.dot import LEVELS, block_shortcut_text
 from resgen.render.labels import compact, describe, format_shape
+from resgen.render.paths import shown_location
 from resgen.render.style import BRANCHES, CHANGE_COLOR, JOINS, SHORTCUTS, join_style, op_color
 from resgen.render.tree import Group, build_tree
 
@@ -85,7 +86,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
                 "a": node.activations,
                 "br": node.branch or "",
                 "j": 1 if name in joins else 0,
-                "loc": str(node.location or ""),
+                "loc": shown_location(node.location),
                 "args": {
                     k: v for k, v in node.args.items() if isinstance(v, str | int | float | bool)
                 },
