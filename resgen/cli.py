@@ -25,7 +25,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _load_plugins(
     plugins: Annotated[
@@ -338,9 +337,7 @@ def validate(
             message = str(error).replace("\n", "\n    ")
             typer.echo(f"FAIL {spec}\n    {message}")
             continue
-        typer.echo(
-            f"ok   {spec}: {net.name}, {net.params:,} parameters, {human(net.macs, 'MACs')}"
-        )
+        typer.echo(f"ok   {spec}: {net.name}, {net.params:,} parameters, {human(net.macs, 'MACs')}")
     if failed:
         typer.echo(f"{failed} of {len(specs)} specs failed", err=True)
         raise typer.Exit(2)
@@ -384,6 +381,17 @@ def render(
     roll: Annotated[
         bool, typer.Option("--roll", help="Fold each run of identical blocks into one node ×N.")
     ] = False,
+    dpi: Annotated[
+        int | None,
+        typer.Option(min=1, max=2400, help="PNG resolution in dots per inch (default 96)."),
+    ] = None,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit/--no-fit",
+            help="Roll up (or refuse) a PNG or PDF too large to open (default: fit).",
+        ),
+    ] = True,
     sets: SetOption = None,
 ) -> None:
     """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
@@ -392,8 +400,11 @@ def render(
 
     net = checked_network(spec, sets)
     name = fmt.value if fmt else format_for(out)
+    if dpi is not None and name != "png":
+        typer.echo(f"error: --dpi sets a PNG's resolution; this draws {name}", err=True)
+        raise typer.Exit(2)
     try:
-        data = draw(net, name, level.value if level else None, roll)
+        data = draw(net, name, level.value if level else None, roll, dpi=dpi, fit=fit)
     except RenderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -6,10 +6,12 @@ from __future__ import annotations
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from resgen.render.fit import PNG_MAX_PX, Size, TooLarge, fitted
 from resgen.render.paths import shown_file
 from resgen.render.quiet import filtered, noise
 from tests.conftest import SPECS, need
@@ -96,3 +98,66 @@ def test_no_absolute_spec_path_in_diagrams(tmp_path: Path, fmt: str) -> None:
     text = out.read_text()
     assert str(ROOT) not in text
     assert "specs/resnet18.yaml:" in text
+
+
+# ---------------------------------------------------------------------- A: dpi, size limits
+
+
+def test_dpi_scales_the_png(tmp_path: Path) -> None:
+    need("pygraphviz")
+    sizes = {}
+    for dpi in ("96", "192"):
+        out = tmp_path / f"r18_{dpi}.png"
+        result = resgen(
+            "render", str(SPECS / "resnet18.yaml"), "--level", "block", "--dpi", dpi, "-o", str(out)
+        )
+        assert result.returncode == 0, result.stderr
+        sizes[dpi] = png_size(out.read_bytes())
+    (w1, h1), (w2, h2) = sizes["96"], sizes["192"]
+    assert abs(w2 / w1 - 2) < 0.05 and abs(h2 / h1 - 2) < 0.05
+
+
+def test_dpi_is_for_png_only(tmp_path: Path) -> None:
+    result = resgen(
+        "render", str(SPECS / "resnet18.yaml"), "--dpi", "300", "-o", str(tmp_path / "a.svg")
+    )
+    assert result.returncode == 2
+    assert "--dpi" in result.stderr and not (tmp_path / "a.svg").exists()
+
+
+def fake_sizes(heights: dict[tuple[str, bool], float]) -> Callable[[str, bool], Size]:
+    return lambda level, roll: Size(400, heights[level, roll])
+
+
+def test_fitted_rolls_then_coarsens_and_says_so() -> None:
+    notes: list[str] = []
+    heights = {("block", False): 48000, ("block", True): 1200, ("stage", True): 300}
+    got = fitted("pdf", "block", False, 96, fake_sizes(heights), notes.append)
+    assert got == ("block", True)
+    assert len(notes) == 1 and "48,000 pt" in notes[0] and "rolled" in notes[0]
+    heights = {
+        ("layer", False): 90000,
+        ("layer", True): 50000,
+        ("block", True): 40000,
+        ("stage", True): 800,
+    }
+    assert fitted("png", "layer", False, 96, fake_sizes(heights), notes.append) == ("stage", True)
+    assert fitted("svg", "layer", False, 96, fake_sizes(heights), notes.append) == ("layer", False)
+
+
+def test_fitted_refuses_what_never_fits() -> None:
+    heights = {("stage", False): 90000, ("stage", True): 90000}
+    with pytest.raises(TooLarge, match="-f svg"):
+        fitted("pdf", "stage", False, 96, fake_sizes(heights))
+
+
+def test_resnet1202_png_rolls_up_with_a_note(tmp_path: Path) -> None:
+    need("pygraphviz")
+    out = tmp_path / "r1202.png"
+    spec = SPECS / "cifar10" / "resnet1202_a.yaml"
+    result = resgen("render", str(spec), "--level", "block", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "note: at block level the png would be" in result.stderr
+    assert "rolled" in result.stderr and "too large for cairo" not in result.stderr
+    width, height = png_size(out.read_bytes())
+    assert height < PNG_MAX_PX and width < PNG_MAX_PX
