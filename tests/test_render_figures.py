@@ -161,3 +161,53 @@ def test_resnet1202_png_rolls_up_with_a_note(tmp_path: Path) -> None:
     assert "rolled" in result.stderr and "too large for cairo" not in result.stderr
     width, height = png_size(out.read_bytes())
     assert height < PNG_MAX_PX and width < PNG_MAX_PX
+
+
+# ---------------------------------------------------------------------- D: resgen.diagram
+
+
+def test_diagram_is_lazy_and_torch_free() -> None:
+    code = (
+        "import sys, resgen\n"
+        "assert 'resgen.render' not in sys.modules\n"
+        "d = resgen.diagram('specs/resnet18.yaml', level='block')\n"
+        "assert 'torch' not in sys.modules\n"
+        "print(type(d).__name__, d.level)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Diagram block"
+
+
+def test_diagram_reprs_and_save(tmp_path: Path) -> None:
+    need("pygraphviz")
+    import resgen
+
+    d = resgen.diagram(SPECS / "resnet18.yaml", level="stage")
+    svg = d._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
+    assert "layer1" in svg
+    html = d._repr_html_()
+    assert html.count("<svg") == 1 and "<?xml" not in html and "<!DOCTYPE" not in html
+    assert d.dot.startswith('digraph "resnet18"')
+    for name in ("f.svg", "f.png", "f.pdf", "f.dot", "f.html"):
+        path = d.save(tmp_path / name)
+        assert path.stat().st_size > 100
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+    with pytest.raises(ValueError, match=r"\.svg"):
+        d.save(tmp_path / "f.jpeg")
+
+
+def test_diagram_refuses_options_to_dot_does_not_take() -> None:
+    import inspect
+
+    import resgen
+    from resgen.render.dot import to_dot
+
+    if "direction" in inspect.signature(to_dot).parameters:
+        pytest.skip("to_dot takes direction now")
+    with pytest.raises(TypeError, match="direction"):
+        resgen.diagram(SPECS / "resnet18.yaml", direction="LR")
+    with pytest.raises(ValueError, match="level"):
+        resgen.diagram(SPECS / "resnet18.yaml", level="huge")
