@@ -211,3 +211,44 @@ def test_diagram_refuses_options_to_dot_does_not_take() -> None:
         resgen.diagram(SPECS / "resnet18.yaml", direction="LR")
     with pytest.raises(ValueError, match="level"):
         resgen.diagram(SPECS / "resnet18.yaml", level="huge")
+
+
+# ---------------------------------------------------------------------- C: side by side
+
+FIG3 = [SPECS / "vgg19.yaml", SPECS / "plain34.yaml", SPECS / "resnet34.yaml"]
+
+
+def test_side_by_side_dot_aligns_resolutions() -> None:
+    import resgen
+    from resgen.render.side import side_by_side
+
+    nets = [resgen.checked_network(spec) for spec in FIG3]
+    dot = side_by_side(nets, level="block")
+    for index, name in enumerate(("vgg19", "plain34", "resnet34")):
+        assert f'subgraph "cluster_n{index}/"' in dot
+        assert f'label="{name}\\n' in dot
+    ranks = [line for line in dot.splitlines() if "rank=same" in line]
+    # 28×28 starts at VGG's pool, at layer2.0 in both ResNet-34s
+    assert any('"n1/block:layer2.0"' in r and '"n2/block:layer2.0"' in r for r in ranks), ranks
+    assert any('"n0/' in r and '"n2/block:layer4.0"' in r for r in ranks), ranks
+
+
+def test_side_by_side_svg_holds_the_three_networks(tmp_path: Path) -> None:
+    need("pygraphviz")
+    out = tmp_path / "fig3.svg"
+    result = resgen("render", *map(str, FIG3), "--side-by-side", "--level", "block", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    text = out.read_text()
+    for title in ("vgg19", "plain34", "resnet34"):
+        assert f">{title}</text>" in text
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        assert text.count(f"{stage} · ") >= 2  # plain34's and resnet34's stage clusters
+    assert "features.36" in text  # VGG-19's last conv
+
+
+def test_several_specs_need_side_by_side(tmp_path: Path) -> None:
+    result = resgen("render", *map(str, FIG3[:2]), "-o", str(tmp_path / "x.svg"))
+    assert result.returncode == 2 and "--side-by-side" in result.stderr
+    result = resgen("render", *map(str, FIG3[:2]), "--side-by-side", "-o", str(tmp_path / "x.html"))
+    assert result.returncode == 2 and not (tmp_path / "x.html").exists()
