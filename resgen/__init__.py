@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         build_graph,
         build_model,
         checked_network,
+        diagram,
         generate_code,
         load_spec,
     )
@@ -32,6 +33,7 @@ __all__ = [
     "build_graph",
     "build_model",
     "checked_network",
+    "diagram",
     "generate_code",
     "load_spec",
 ]

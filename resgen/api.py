@@ -5,7 +5,7 @@ Each goes through `resgen.pipeline`, as `resgen build` does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build, checked_network
 from resgen.spec.load import load_spec
@@ -13,6 +13,8 @@ from resgen.spec.load import load_spec
 if TYPE_CHECKING:
     import networkx as nx
     from torch import nn
+
+    from resgen.render.figure import Diagram
 
 
 def build_graph(spec: SpecInput) -> nx.DiGraph:
@@ -40,6 +42,23 @@ __all__ = [
     "build_graph",
     "build_model",
     "checked_network",
+    "diagram",
     "generate_code",
     "load_spec",
 ]
+
+
+def diagram(
+    spec: SpecInput, level: str = "layer", roll: bool = False, **options: Any
+) -> Diagram:
+    """The diagram of `spec`: a notebook shows it; `.save("fig.pdf")` writes it.
+
+    `options` (`direction=`, `theme=`, ...) go to `to_dot` where it takes them;
+    an option it does not take is a TypeError.
+    """
+    from resgen.render.dot import LEVELS
+    from resgen.render.figure import Diagram, dot_options
+
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    return Diagram(checked_network(spec), level, roll, dot_options(options))

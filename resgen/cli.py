@@ -363,7 +363,14 @@ def summary(
 
 @app.command()
 def render(
-    spec: SpecArg,
+    specs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="A spec file (YAML); several with --side-by-side.",
+            show_default=False,
+            metavar="SPEC...",
+        ),
+    ],
     fmt: Annotated[
         DiagramFormat | None,
         typer.Option(
@@ -387,14 +394,44 @@ def render(
     theme: Annotated[
         str, typer.Option("--theme", help="light or dark colours for svg, png and pdf")
     ] = "light",
+    dpi: Annotated[
+        int | None,
+        typer.Option(min=1, max=2400, help="PNG resolution in dots per inch (default 96)."),
+    ] = None,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit/--no-fit",
+            help="Roll up (or refuse) a PNG or PDF too large to open (default: fit).",
+        ),
+    ] = True,
+    side_by_side: Annotated[
+        bool,
+        typer.Option(
+            "--side-by-side",
+            help="Draw every SPEC in one figure, a column each, aligned by resolution.",
+        ),
+    ] = False,
     sets: SetOption = None,
 ) -> None:
     """Draw SPEC: a Graphviz diagram (svg, png, pdf, dot) or an interactive HTML page."""
     from resgen.render import RenderError, format_for
     from resgen.render import render as draw
 
-    net = checked_network(spec, sets)
     name = fmt.value if fmt else format_for(out)
+    if dpi is not None and name != "png":
+        typer.echo(f"error: --dpi sets a PNG's resolution; this draws {name}", err=True)
+        raise typer.Exit(2)
+    if len(specs) > 1 and not side_by_side:
+        typer.echo("error: several specs are drawn in one figure with --side-by-side", err=True)
+        raise typer.Exit(2)
+    if side_by_side:
+        if name == "html":
+            typer.echo("error: --side-by-side draws svg, png, pdf or dot", err=True)
+            raise typer.Exit(2)
+        _render_side_by_side(specs, sets, name, out, level.value if level else "layer", roll, dpi)
+        return
+    net = checked_network(specs[0], sets)
     try:
         data = draw(
             net,
@@ -403,6 +440,8 @@ def render(
             roll,
             direction=direction.upper(),
             theme=theme,
+            dpi=dpi,
+            fit=fit,
         )
     except (RenderError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -412,6 +451,37 @@ def render(
         sys.stdout.flush()
         return
     target = out or Path(f"{net.name}.{name}")
+    write({target: data})
+    typer.echo(f"wrote {target} ({len(data):,} bytes)")
+
+
+def _render_side_by_side(
+    specs: list[Path],
+    sets: list[str] | None,
+    fmt: str,
+    out: Path | None,
+    level: str,
+    roll: bool,
+    dpi: int | None,
+) -> None:
+    from resgen.render import RenderError, run_graphviz
+    from resgen.render.fit import with_graph_attrs
+    from resgen.render.side import side_by_side
+
+    nets = [checked_network(spec, sets) for spec in specs]
+    source = side_by_side(nets, level=level, roll=roll)
+    if fmt == "png" and dpi:
+        source = with_graph_attrs(source, {"dpi": dpi})
+    try:
+        data = source.encode() if fmt == "dot" else run_graphviz(source, fmt)
+    except RenderError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if out is not None and str(out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = out or Path("_".join(net.name for net in nets) + f".{fmt}")
     write({target: data})
     typer.echo(f"wrote {target} ({len(data):,} bytes)")
 

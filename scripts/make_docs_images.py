@@ -27,6 +27,8 @@ PICTURES = [
     ("specs/resnet50.yaml", "stage", False, "resnet50.html"),
 ]
 
+FIG3 = ("vgg19", "plain34", "resnet34")  # the ResNet paper's Figure 3, side by side
+
 
 def main() -> None:
     os.chdir(ROOT)  # specs by relative path: the tooltips show `specs/...`, not this machine
@@ -43,6 +45,13 @@ def main() -> None:
     for spec, level, roll, name in PICTURES:
         fmt = name.rsplit(".", 1)[1]
         files[IMAGES / name] = render(resgen.checked_network(spec), fmt, level, roll, engine=engine)
+    from resgen.render import run_graphviz
+    from resgen.render.side import side_by_side
+
+    fig3 = [resgen.checked_network(f"specs/{name}.yaml") for name in FIG3]
+    files[IMAGES / "fig3_side_by_side.svg"] = run_graphviz(
+        side_by_side(fig3, level="block"), "svg", engine
+    )
     write_all(files)
     for path, data in files.items():
         print(f"wrote {path.relative_to(ROOT)} ({len(data):,} bytes)")

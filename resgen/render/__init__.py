@@ -6,15 +6,18 @@ where it is on PATH, else the Graphviz embedded in the pygraphviz wheel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resgen.render.dot import LEVELS, to_dot
 from resgen.render.engine import RenderError, find_engine, run_graphviz
+from resgen.render.fit import DEFAULT_DPI
 
 if TYPE_CHECKING:
     from resgen.graph.model import Network
     from resgen.render.engine import Engine
+    from resgen.render.fit import Size
 
 FORMATS = ("svg", "png", "pdf", "dot", "html")
 
@@ -45,8 +48,19 @@ def render(
     engine: Engine | None = None,
     direction: str = "TB",
     theme: str = "light",
+    dpi: int | None = None,
+    fit: bool = True,
+    note: Callable[[str], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> bytes:
-    """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes."""
+    """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes.
+
+    `dpi` sets a PNG's resolution (96 by default). A PNG or PDF over the size
+    Graphviz or a PDF viewer handles is drawn rolled, or at a coarser level,
+    and `note` (else stderr) is told; RenderError if even the stage level is too
+    large. `fit=False` draws it as asked. `options` go to `to_dot`.
+    """
+    options = options or {}
     if fmt not in FORMATS:
         raise ValueError(f"unknown diagram format {fmt!r}; expected one of {', '.join(FORMATS)}")
     level = level or default_level(fmt)
@@ -54,9 +68,25 @@ def render(
         from resgen.render.html import to_html
 
         return to_html(net, level=level, roll=roll).encode()
-    source = to_dot(net, level=level, roll=roll, direction=direction, theme_name=theme)
+    options = {"direction": direction, "theme_name": theme, **options}
+    if fmt in ("png", "pdf") and fit:
+        from resgen.render.fit import TooLarge, fitted, svg_size
+
+        def measure(at: str, rolled: bool) -> Size:
+            source = to_dot(net, level=at, roll=rolled, **options)
+            return svg_size(run_graphviz(source, "svg", engine))
+
+        try:
+            level, roll = fitted(fmt, level, roll, dpi or DEFAULT_DPI, measure, note)
+        except TooLarge as exc:
+            raise RenderError(f"{net.name}: {exc}") from None
+    source = to_dot(net, level=level, roll=roll, **options)
     if fmt == "dot":
         return source.encode()
+    if fmt == "png" and dpi:
+        from resgen.render.fit import with_graph_attrs
+
+        source = with_graph_attrs(source, {"dpi": dpi})
     return run_graphviz(source, fmt, engine)
 
 

@@ -27,7 +27,7 @@ from resgen.render.style import (
 from resgen.render.tree import Group, Tree, build_tree, suffix
 
 LEVELS = ("stage", "block", "layer")
-FONT = "Helvetica"
+FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
 MAIN_WEIGHT = 8  # keeps the main branch a straight column
 
 

@@ -65,10 +65,12 @@ class Embedded:
     def render(self, dot: str, fmt: str) -> bytes:
         import pygraphviz
 
+        from resgen.render.quiet import quietly
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # layout notes are not errors
             try:
-                data = pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot")
+                data = quietly(lambda: pygraphviz.AGraph(string=dot).draw(format=fmt, prog="dot"))
             except (OSError, ValueError, RuntimeError) as exc:
                 raise RenderError(f"embedded Graphviz failed: {exc}") from None
         if not data:

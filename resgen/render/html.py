@@ -18,6 +18,7 @@ from resgen import __version__
 from resgen.graph.model import Network
 from resgen.render.dot import LEVELS, block_shortcut_text
 from resgen.render.labels import compact, describe, format_shape
+from resgen.render.paths import shown_location
 from resgen.render.style import (
     BRANCHES,
     CHANGE_COLOR,
@@ -102,7 +103,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
                 "br": node.branch or "",
                 "j": 1 if name in joins else 0,
                 "jl": letters.get(name, ""),
-                "loc": str(node.location or ""),
+                "loc": shown_location(node.location),
                 "args": {
                     k: v for k, v in node.args.items() if isinstance(v, str | int | float | bool)
                 },

@@ -49,5 +49,7 @@ def details(node: Node) -> dict[str, Any]:
         for key in ("params", "macs", "activations"):
             facts[key] = getattr(node, key)
     if node.location:
-        facts["location"] = str(node.location)
+        from resgen.render.paths import shown_location
+
+        facts["location"] = shown_location(node.location)
     return facts
