@@ -5,7 +5,7 @@ Each goes through `resgen.pipeline`, as `resgen build` does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build, checked_network
 from resgen.spec.load import load_spec
@@ -49,16 +49,23 @@ __all__ = [
 
 
 def diagram(
-    spec: SpecInput, level: str = "layer", roll: bool = False, **options: Any
+    spec: SpecInput,
+    level: str = "layer",
+    roll: bool = False,
+    direction: str = "TB",
+    theme: str = "light",
 ) -> Diagram:
     """The diagram of `spec`: a notebook shows it; `.save("fig.pdf")` writes it.
 
-    `options` (`direction=`, `theme=`, ...) go to `to_dot` where it takes them;
-    an option it does not take is a TypeError.
+    `direction` is TB (top-down) or LR; `theme` light or dark (docs/rendering.md).
     """
     from resgen.render.dot import LEVELS
-    from resgen.render.figure import Diagram, dot_options
+    from resgen.render.figure import Diagram
+    from resgen.render.style import THEMES
 
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    return Diagram(checked_network(spec), level, roll, dot_options(options))
+    if direction.upper() not in ("TB", "LR") or theme not in THEMES:
+        raise ValueError(f"direction is TB or LR, theme one of {', '.join(THEMES)}")
+    options = {"direction": direction.upper(), "theme_name": theme}
+    return Diagram(checked_network(spec), level, roll, options)

@@ -199,16 +199,14 @@ def test_diagram_reprs_and_save(tmp_path: Path) -> None:
         d.save(tmp_path / "f.jpeg")
 
 
-def test_diagram_refuses_options_to_dot_does_not_take() -> None:
-    import inspect
-
+def test_diagram_takes_direction_and_theme_and_refuses_others() -> None:
     import resgen
-    from resgen.render.dot import to_dot
 
-    if "direction" in inspect.signature(to_dot).parameters:
-        pytest.skip("to_dot takes direction now")
-    with pytest.raises(TypeError, match="direction"):
-        resgen.diagram(SPECS / "resnet18.yaml", direction="LR")
+    lr = resgen.diagram(SPECS / "resnet18.yaml", direction="LR", theme="dark")
+    assert 'rankdir="LR"' in lr.dot and 'bgcolor="#1e1e1e"' in lr.dot
+    assert lr.dot != resgen.diagram(SPECS / "resnet18.yaml").dot
+    with pytest.raises(ValueError, match="TB or LR"):
+        resgen.diagram(SPECS / "resnet18.yaml", direction="up")
     with pytest.raises(ValueError, match="level"):
         resgen.diagram(SPECS / "resnet18.yaml", level="huge")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,24 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from resgen.graph.model import Network
-
-
-def dot_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The drawing options `to_dot` takes (`direction`, `theme`, ... as it gains them).
-
-    TypeError for one it does not take, rather than a picture that ignores it.
-    """
-    from resgen.render.dot import to_dot
-
-    taken = set(inspect.signature(to_dot).parameters) - {"net", "level", "roll"}
-    unknown = sorted(set(options) - taken)
-    if unknown:
-        offered = ", ".join(sorted(taken)) or "none"
-        raise TypeError(
-            f"diagram() got {', '.join(map(repr, unknown))}: this resgen's to_dot "
-            f"takes no such option (it takes: level, roll; others: {offered})"
-        )
-    return {key: value for key, value in options.items() if value is not None}
 
 
 @dataclass(frozen=True)
