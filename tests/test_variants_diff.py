@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from resgen.api import build_graph
+from resgen.api import checked_network
 from resgen.errors import SpecError
 from resgen.variants.diff import diff_rows, diff_text, load_network
 from tests.conftest import SPECS
@@ -53,8 +53,8 @@ def test_depth_block_counts_and_stages() -> None:
 
 
 def test_identical() -> None:
-    graph = build_graph(CIFAR / "resnet20_a.yaml")
-    text = diff_text(graph, graph)
+    network = checked_network(CIFAR / "resnet20_a.yaml")
+    text = diff_text(network, network)
     assert text.splitlines()[-1].split() == ["structure", "identical", "identical"]
     assert all(not line.endswith(" ") for line in text.splitlines())
 
