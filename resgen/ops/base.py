@@ -147,6 +147,19 @@ class OpDef:
         return f"{self.name} {simple}".strip()
 
 
+def require_batch_norm_relu(at: Resolver, layout: str, users: str) -> None:
+    """An op written with BatchNorm and ReLU (a reference's fixed layout) refuses a stage
+    whose `norm` or `activation` knob chooses otherwise; `layout` says what it is."""
+    for knob, wanted in (("norm", "batch"), ("activation", "relu")):
+        chosen = at.setting(knob, wanted)
+        if chosen != wanted:
+            raise at.error(
+                "",
+                f"{layout}; `{knob}: {chosen}` is out of its reach",
+                f"use {knob}: {wanted} in the stages with {users}",
+            )
+
+
 def keywords(pairs: list[tuple[str, str, str | None]]) -> list[str]:
     """`key=value` for each pair whose value differs from PyTorch's default."""
     return [f"{key}={value}" for key, value, default in pairs if value != default]

@@ -19,7 +19,16 @@ from typing import Any
 
 from pydantic import StrictBool
 
-from resgen.ops.base import ArgWriter, Layer, OpDef, Resolver, Shape, ShapeProblem, spatial
+from resgen.ops.base import (
+    ArgWriter,
+    Layer,
+    OpDef,
+    Resolver,
+    Shape,
+    ShapeProblem,
+    require_batch_norm_relu,
+    spatial,
+)
 from resgen.ops.conv import check_spatial, conv_size
 from resgen.spec.fields import IntExpr, StrictModel
 
@@ -47,13 +56,8 @@ class HierarchicalSplit(OpDef):
         return ("convs", "bns", "pool")
 
     def resolve(self, raw: HierarchicalSplitArgs, at: Resolver) -> dict[str, Any]:
-        if at.setting("norm", "batch") != "batch" or at.setting("activation", "relu") != "relu":
-            raise at.error(
-                "",
-                "hierarchical_split is written with BatchNorm and ReLU (timm's Bottle2neck); "
-                "it cannot follow the spec's `norm` or `activation` knobs",
-                hint="use `norm: bn` and `activation: relu` in the stages that use it",
-            )
+        layout = "hierarchical_split is written with BatchNorm and ReLU (timm's Bottle2neck)"
+        require_batch_norm_relu(at, layout, "hierarchical_split layers")
         first = raw.first
         if not isinstance(first, bool):
             first = at.value(first, "first", minimum=0, integer=False)

@@ -28,6 +28,7 @@ from resgen.ops.base import (
     Shape,
     ShapeProblem,
     keywords,
+    require_batch_norm_relu,
     spatial,
 )
 from resgen.ops.conv import check_spatial, conv_size
@@ -83,14 +84,8 @@ class SelectiveKernel(OpDef):
     fresh_output = True
 
     def resolve(self, raw: SelectiveKernelArgs, at: Resolver) -> dict[str, Any]:
-        for knob, wanted in (("norm", "batch"), ("activation", "relu")):
-            if at.setting(knob, wanted) != wanted:
-                raise at.error(
-                    "",
-                    f"selective_kernel's paths are conv-BN-ReLU (timm's layout); "
-                    f"`{knob}: {at.setting(knob, wanted)}` is out of its reach",
-                    f"use {knob}: {wanted} in the stages with selective_kernel blocks",
-                )
+        layout = "selective_kernel's paths are conv-BN-ReLU (timm's layout)"
+        require_batch_norm_relu(at, layout, "selective_kernel blocks")
         if not raw.kernels or any(k < 3 or k % 2 == 0 for k in raw.kernels):
             raise at.error("kernels", f"kernels must be odd and at least 3, got {raw.kernels}")
         args = {

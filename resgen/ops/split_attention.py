@@ -21,6 +21,7 @@ from resgen.ops.base import (
     Shape,
     ShapeProblem,
     keywords,
+    require_batch_norm_relu,
     spatial,
 )
 from resgen.ops.conv import check_spatial, conv_size
@@ -59,13 +60,8 @@ class SplitAttention(OpDef):
     fresh_output = True
 
     def resolve(self, raw: SplitAttentionArgs, at: Resolver) -> dict[str, Any]:
-        if at.setting("norm", "batch") != "batch" or at.setting("activation", "relu") != "relu":
-            raise at.error(
-                "",
-                "split_attention is written with BatchNorm and ReLU (timm's SplitAttn); "
-                "it cannot follow the spec's `norm` or `activation` knobs",
-                hint="use `norm: bn` and `activation: relu` in the stages that use it",
-            )
+        layout = "split_attention is written with BatchNorm and ReLU (timm's SplitAttn)"
+        require_batch_norm_relu(at, layout, "split_attention layers")
         args = {
             key: at.number(key)
             for key in ("out", "kernel", "stride", "dilation", "groups", "radix")
