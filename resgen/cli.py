@@ -446,13 +446,7 @@ def render(
     except (RenderError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    if out is not None and str(out) == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    target = out or Path(f"{net.name}.{name}")
-    write({target: data})
-    typer.echo(f"wrote {target} ({len(data):,} bytes)")
+    _write_diagram(data, out, Path(f"{net.name}.{name}"))
 
 
 def _render_side_by_side(
@@ -477,11 +471,16 @@ def _render_side_by_side(
     except RenderError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    _write_diagram(data, out, Path("_".join(net.name for net in nets) + f".{fmt}"))
+
+
+def _write_diagram(data: bytes, out: Path | None, default: Path) -> None:
+    """A drawn diagram to `out` (`-`: stdout), else to `default`."""
     if out is not None and str(out) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = out or Path("_".join(net.name for net in nets) + f".{fmt}")
+    target = out or default
     write({target: data})
     typer.echo(f"wrote {target} ({len(data):,} bytes)")
 
