@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -54,39 +55,33 @@ def _identifier(value: str) -> str:
     return value
 
 
-def _class_name(value: str) -> str:
-    _identifier(value)
-    problem = class_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_class", "{value} cannot name a class: {problem}",
-            {"value": repr(value), "problem": problem},
-        )  # fmt: skip
-    return value
+def _unreserved(
+    code: str, message: str, problem_of: Callable[[str], str | None], shown: Callable[[str], str]
+) -> Callable[[str], str]:
+    """A validator: an identifier that `problem_of` finds no problem with."""
+
+    def check(value: str) -> str:
+        _identifier(value)
+        problem = problem_of(value)
+        if problem:
+            raise PydanticCustomError(code, message, {"value": shown(value), "problem": problem})
+        return value
+
+    return check
 
 
-def _layer_name(value: str) -> str:
-    _identifier(value)
-    problem = attribute_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_name",
-            "{value} cannot name a layer: it {problem}",
-            {"value": _shown(value), "problem": problem},
-        )
-    return value
-
-
-def _parameter_name(value: str) -> str:
-    _identifier(value)
-    problem = parameter_problem(value)
-    if problem:
-        raise PydanticCustomError(
-            "reserved_parameter",
-            "{value} cannot name a block parameter: it {problem}",
-            {"value": _shown(value), "problem": problem},
-        )
-    return value
+_class_name = _unreserved(
+    "reserved_class", "{value} cannot name a class: {problem}", class_problem, repr
+)
+_layer_name = _unreserved(
+    "reserved_name", "{value} cannot name a layer: it {problem}", attribute_problem, _shown
+)
+_parameter_name = _unreserved(
+    "reserved_parameter",
+    "{value} cannot name a block parameter: it {problem}",
+    parameter_problem,
+    _shown,
+)
 
 
 def _expression(value: str) -> str:
