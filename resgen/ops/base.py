@@ -143,8 +143,7 @@ class OpDef:
 
     def label(self, args: Mapping[str, Any], shape: Shape) -> str:
         """What the op does in a few characters, e.g. `conv 3×3 /2, 128`."""
-        simple = ", ".join(f"{key}={value}" for key, value in args.items() if _plain(value))
-        return f"{self.name} {simple}".strip()
+        return plain_label(self.name, args)
 
 
 def require_batch_norm_relu(at: Resolver, layout: str, users: str) -> None:
@@ -167,6 +166,12 @@ def keywords(pairs: list[tuple[str, str, str | None]]) -> list[str]:
 
 def call(function: str, *arguments: str) -> str:
     return f"{function}({', '.join(arguments)})"
+
+
+def plain_label(name: str, args: Mapping[str, Any]) -> str:
+    """`name` and its short arguments: the label of an op that draws no better one."""
+    simple = ", ".join(f"{key}={value}" for key, value in args.items() if _plain(value))
+    return f"{name} {simple}".strip()
 
 
 def _plain(value: Any) -> bool:

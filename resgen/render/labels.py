@@ -8,7 +8,7 @@ from typing import Any
 from resgen import ops
 from resgen.graph.model import Node
 from resgen.graph.shapes import Shape, format_shape
-from resgen.ops.base import OpDef
+from resgen.ops.base import plain_label
 
 __all__ = ["compact", "describe", "details", "format_shape"]
 
@@ -26,14 +26,7 @@ def compact(number: float) -> str:
 def describe(op: str, args: Mapping[str, Any], shape: Shape = ()) -> str:
     """What an op does, in a few characters (its own `label`): `conv 3×3 /2, 128`."""
     definition = ops.get(op)
-    if definition is None:
-        return OpDef.label(_Unknown(op), args, shape)
-    return definition.label(args, shape)
-
-
-class _Unknown(OpDef):
-    def __init__(self, name: str) -> None:
-        self.name = name
+    return plain_label(op, args) if definition is None else definition.label(args, shape)
 
 
 def details(node: Node) -> dict[str, Any]:
