@@ -200,3 +200,18 @@ def test_squeeze_excite_rescales_channels() -> None:
     with torch.no_grad():
         scale = torch.sigmoid(se.fc2(torch.relu(se.fc1(x.mean((2, 3), keepdim=True)))))
         torch.testing.assert_close(se(x), x * scale)
+
+
+def test_library_validates_each_type_when_first_asked_for() -> None:
+    from resgen.blocks import BuiltinBlocks
+
+    library = BuiltinBlocks()
+    assert "grouped" in library and len(library) == len(list(library)) >= 10
+    assert not library._resolved  # reading the file validated nothing
+    grouped = library["grouped"]  # `base: bottleneck`: the base is resolved with it
+    assert set(library._resolved) == {"grouped", "bottleneck"}
+    assert grouped.base is None and grouped.main == library["bottleneck"].main
+    for name in library:  # and every type of the library is valid
+        assert library[name].main, name
+    with pytest.raises(KeyError):
+        library["no_such_block"]

@@ -6,20 +6,53 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import TypeAdapter
+import yaml
 
 from resgen.spec.schema import BlockDef, layer_op
-from resgen.spec.yaml_source import read_yaml
 
 LIBRARY_FILE = Path(__file__).with_name("library.yaml")
 
 
+class BuiltinBlocks(Mapping[str, BlockDef]):
+    """The library, each block type validated (and its `base:` resolved) when first
+    asked for: a build validates the one or two types its spec uses, not all ten."""
+
+    def __init__(self) -> None:
+        text = LIBRARY_FILE.read_text(encoding="utf-8")
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # our own file: no positions
+        self._raw: dict[str, dict[str, Any]] = yaml.load(text, Loader=loader)
+        self._resolved: dict[str, BlockDef] = {}
+
+    def __getitem__(self, name: str) -> BlockDef:
+        if name not in self._resolved:
+            chain = [name]
+            while (base := self._raw[chain[-1]].get("base")) in self._raw:
+                if base in self._resolved or base in chain:
+                    break
+                chain.append(base)
+            written = {link: BlockDef.model_validate(self._raw[link]) for link in chain}
+            self._resolved.update(resolve_bases(written, _library_error, self._resolved))
+        return self._resolved[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+
+def _library_error(name: str, message: str) -> Exception:
+    return ValueError(f"{name}: {message}")
+
+
 @cache
-def builtin_blocks() -> dict[str, BlockDef]:
-    source = read_yaml(LIBRARY_FILE.read_text(encoding="utf-8"), str(LIBRARY_FILE))
-    raw = TypeAdapter(dict[str, BlockDef]).validate_python(source.data)
-    return resolve_bases(raw, lambda name, message: ValueError(f"{name}: {message}"))
+def builtin_blocks() -> BuiltinBlocks:
+    return BuiltinBlocks()
 
 
 def resolve_bases(
@@ -32,7 +65,7 @@ def resolve_bases(
     `params` are merged (the derived block's values win). `error(name, message)`
     builds the exception for an unknown base, a cycle, or an empty main branch.
     """
-    known = dict(known or {})
+    known = known or {}
     resolved: dict[str, BlockDef] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> BlockDef:

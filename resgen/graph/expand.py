@@ -10,6 +10,7 @@ shapes and the place in the spec that caused it.
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -75,7 +76,7 @@ class Expander:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.source: Source = source_of(spec)
-        self.blocks: dict[str, BlockDef] = self._block_types()
+        self.blocks: Mapping[str, BlockDef] = self._block_types()
         self.params: dict[str, Value] = dict(spec.params)
         self.nodes: dict[str, Node] = {}  # the IR's data flow, appended in order
 
@@ -93,7 +94,7 @@ class Expander:
             message = f"block type {type_name!r}, {format_path(tuple(inside))}: {message}"
         return self.source.error(self.written_at(path), message, hint)
 
-    def _block_types(self) -> dict[str, BlockDef]:
+    def _block_types(self) -> Mapping[str, BlockDef]:
         library = builtin_blocks()
         for name in self.spec.blocks:
             if name in library:
@@ -108,7 +109,7 @@ class Expander:
             problem = definition_problem(definition)
             if problem:
                 raise self.error(("blocks", name, problem[0]), problem[1])
-        return {**library, **user}
+        return ChainMap(user, library)  # the library validates only the types asked for
 
     # ------------------------------------------------------------------ values
 
