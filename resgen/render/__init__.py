@@ -52,13 +52,15 @@ def render(
     fit: bool = True,
     note: Callable[[str], None] | None = None,
     options: dict[str, Any] | None = None,
+    merge: bool = False,
 ) -> bytes:
     """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes.
 
     `dpi` sets a PNG's resolution (96 by default). A PNG or PDF over the size
     Graphviz or a PDF viewer handles is drawn rolled, or at a coarser level,
     and `note` (else stderr) is told; RenderError if even the stage level is too
-    large. `fit=False` draws it as asked. `options` go to `to_dot`.
+    large. `fit=False` draws it as asked. `merge` draws each conv-norm-act run as
+one node. `options` go to `to_dot`.
     """
     options = options or {}
     if fmt not in FORMATS:
@@ -69,6 +71,8 @@ def render(
 
         return to_html(net, level=level, roll=roll).encode()
     options = {"direction": direction, "theme_name": theme, **options}
+    if merge:
+        options["merge"] = True
     if fmt in ("png", "pdf") and fit:
         from resgen.render.fit import TooLarge, fitted, svg_size
 
