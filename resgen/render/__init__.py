@@ -60,7 +60,7 @@ def render(
     Graphviz or a PDF viewer handles is drawn rolled, or at a coarser level,
     and `note` (else stderr) is told; RenderError if even the stage level is too
     large. `fit=False` draws it as asked. `merge` draws each conv-norm-act run as
-one node. `options` go to `to_dot`.
+    one node. `options` go to `to_dot`.
     """
     options = options or {}
     if fmt not in FORMATS:
@@ -117,9 +117,18 @@ def format_for(path: Path | None) -> str:
 
 
 def diagram_files(
-    net: Network, stem: Path, formats: list[str], engine: Engine | None = None
+    net: Network,
+    stem: Path,
+    formats: list[str],
+    engine: Engine | None = None,
+    direction: str = "TB",
+    theme: str = "light",
+    merge: bool = False,
 ) -> dict[Path, bytes]:
-    """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory."""
+    """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory;
+    `direction`, `theme` and `merge` as for `render`."""
+    drawing: dict[str, Any] = {"direction": direction, "theme": theme, "merge": merge}
     return {
-        stem.with_name(f"{stem.name}.{fmt}"): render(net, fmt, engine=engine) for fmt in formats
+        stem.with_name(f"{stem.name}.{fmt}"): render(net, fmt, engine=engine, **drawing)
+        for fmt in formats
     }
