@@ -69,7 +69,7 @@ def render(
     if fmt == "html":
         from resgen.render.html import to_html
 
-        return to_html(net, level=level, roll=roll).encode()
+        return to_html(net, level=level, roll=roll, merge=merge).encode()
     options = {"direction": direction, "theme_name": theme, **options}
     if merge:
         options["merge"] = True
