@@ -5,7 +5,7 @@ Each goes through `resgen.pipeline`, as `resgen build` does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resgen.pipeline import BuildOptions, BuildResult, SpecInput, build, checked_network
 from resgen.spec.load import load_spec
@@ -54,10 +54,12 @@ def diagram(
     roll: bool = False,
     direction: str = "TB",
     theme: str = "light",
+    merge: bool = False,
 ) -> Diagram:
     """The diagram of `spec`: a notebook shows it; `.save("fig.pdf")` writes it.
 
-    `direction` is TB (top-down) or LR; `theme` light or dark (docs/rendering.md).
+    `direction` is TB (top-down) or LR; `theme` light or dark; `merge` draws each
+    conv-norm-act run as one node (docs/rendering.md).
     """
     from resgen.render.dot import LEVELS
     from resgen.render.figure import Diagram
@@ -67,5 +69,7 @@ def diagram(
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if direction.upper() not in ("TB", "LR") or theme not in THEMES:
         raise ValueError(f"direction is TB or LR, theme one of {', '.join(THEMES)}")
-    options = {"direction": direction.upper(), "theme_name": theme}
+    options: dict[str, Any] = {"direction": direction.upper(), "theme_name": theme}
+    if merge:
+        options["merge"] = True
     return Diagram(checked_network(spec), level, roll, options)

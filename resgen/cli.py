@@ -275,6 +275,15 @@ def build(
             help="Also draw it, e.g. svg,html (svg, png, pdf, dot, html); see `render`.",
         ),
     ] = None,
+    direction: Annotated[
+        str, typer.Option("--direction", help="With --diagram: TB (top-down) or LR flow.")
+    ] = "TB",
+    theme: Annotated[
+        str, typer.Option("--theme", help="With --diagram: light or dark colours.")
+    ] = "light",
+    merge: Annotated[
+        bool, typer.Option("--merge", help="With --diagram: one node per conv-norm-act run.")
+    ] = False,
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.units import human
@@ -292,8 +301,17 @@ def build(
             formats = tuple(parse_formats(diagram))
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--diagram") from None
+        from resgen.render.style import DIRECTIONS, THEMES
+
+        if direction.upper() not in DIRECTIONS:
+            raise typer.BadParameter("TB or LR", param_hint="--direction")
+        if theme not in THEMES:
+            raise typer.BadParameter(", ".join(THEMES), param_hint="--theme")
+    options = BuildOptions(
+        check, formats, tuple(sets or ()), direction.upper(), theme=theme, merge=merge
+    )
     try:
-        built = build_spec(spec, BuildOptions(check, formats, tuple(sets or ())))
+        built = build_spec(spec, options)
     except SpecError as error:
         fail(error)
     except render_errors as exc:
@@ -393,6 +411,10 @@ def render(
     theme: Annotated[
         str, typer.Option("--theme", help="light or dark colours for svg, png and pdf")
     ] = "light",
+    merge: Annotated[
+        bool,
+        typer.Option("--merge", help="Draw each conv-norm-act run as one node (svg, png, pdf)."),
+    ] = False,
     dpi: Annotated[
         int | None,
         typer.Option(min=1, max=2400, help="PNG resolution in dots per inch (default 96)."),
@@ -428,7 +450,10 @@ def render(
         if name == "html":
             typer.echo("error: --side-by-side draws svg, png, pdf or dot", err=True)
             raise typer.Exit(2)
-        _render_side_by_side(specs, sets, name, out, level.value if level else "layer", roll, dpi)
+        drawing = {"direction": direction.upper(), "theme_name": theme, "merge": merge}
+        _render_side_by_side(
+            specs, sets, name, out, level.value if level else "layer", roll, dpi, drawing
+        )
         return
     net = checked_network(specs[0], sets)
     try:
@@ -441,6 +466,7 @@ def render(
             theme=theme,
             dpi=dpi,
             fit=fit,
+            merge=merge,
         )
     except (RenderError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -456,13 +482,18 @@ def _render_side_by_side(
     level: str,
     roll: bool,
     dpi: int | None,
+    drawing: dict[str, Any],
 ) -> None:
     from resgen.render import RenderError, run_graphviz
     from resgen.render.fit import with_graph_attrs
     from resgen.render.side import side_by_side
 
     nets = [checked_network(spec, sets) for spec in specs]
-    source = side_by_side(nets, level=level, roll=roll)
+    try:
+        source = side_by_side(nets, level=level, roll=roll, **drawing)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if fmt == "png" and dpi:
         source = with_graph_attrs(source, {"dpi": dpi})
     try:

@@ -30,6 +30,9 @@ class BuildOptions:
     check: bool = False  # instantiate the module and run a forward pass (imports torch)
     diagrams: tuple[str, ...] = ()  # diagram formats (svg, png, pdf, dot, html)
     sets: tuple[str, ...] = ()  # `--set PATH=VALUE` edits, applied before validation
+    direction: str = "TB"  # the diagrams' flow (TB or LR), as `render --direction`
+    theme: str = "light"  # the diagrams' colours (light or dark), as `render --theme`
+    merge: bool = False  # one node per conv-norm-act run, as `render --merge`
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,13 @@ def build(spec: SpecInput, options: BuildOptions = BuildOptions()) -> BuildResul
 
         check = check_source(code, network)
     ok = check is None or check.ok
-    diagrams = _draw(network, options.diagrams) if options.diagrams and ok else {}
+    diagrams = _draw(network, options) if options.diagrams and ok else {}
     return BuildResult(validated, network, code, check, diagrams)
 
 
-def _draw(network: Network, formats: tuple[str, ...]) -> dict[str, bytes]:
+def _draw(network: Network, options: BuildOptions) -> dict[str, bytes]:
     from resgen.render import diagram_files
 
-    files = diagram_files(network, Path(network.name), list(formats))
+    drawing = {"direction": options.direction, "theme": options.theme, "merge": options.merge}
+    files = diagram_files(network, Path(network.name), list(options.diagrams), **drawing)
     return {path.name: content for path, content in files.items()}

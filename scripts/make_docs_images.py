@@ -27,6 +27,9 @@ PICTURES = [
     ("specs/resnet50.yaml", "stage", False, "resnet50.html"),
 ]
 
+# (spec, level, file name) drawn with --merge: one node per conv-norm-act run
+MERGED = [("specs/resnet50.yaml", "layer", "resnet50_merge.svg")]
+
 FIG3 = ("vgg19", "plain34", "resnet34")  # the ResNet paper's Figure 3, side by side
 
 
@@ -45,6 +48,9 @@ def main() -> None:
     for spec, level, roll, name in PICTURES:
         fmt = name.rsplit(".", 1)[1]
         files[IMAGES / name] = render(resgen.checked_network(spec), fmt, level, roll, engine=engine)
+    for spec, level, name in MERGED:
+        net = resgen.checked_network(spec)
+        files[IMAGES / name] = render(net, "svg", level, engine=engine, merge=True)
     from resgen.render import run_graphviz
     from resgen.render.side import side_by_side
 

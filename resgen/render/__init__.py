@@ -52,13 +52,15 @@ def render(
     fit: bool = True,
     note: Callable[[str], None] | None = None,
     options: dict[str, Any] | None = None,
+    merge: bool = False,
 ) -> bytes:
     """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes.
 
     `dpi` sets a PNG's resolution (96 by default). A PNG or PDF over the size
     Graphviz or a PDF viewer handles is drawn rolled, or at a coarser level,
     and `note` (else stderr) is told; RenderError if even the stage level is too
-    large. `fit=False` draws it as asked. `options` go to `to_dot`.
+    large. `fit=False` draws it as asked. `merge` draws each conv-norm-act run as
+    one node. `options` go to `to_dot`.
     """
     options = options or {}
     if fmt not in FORMATS:
@@ -67,8 +69,10 @@ def render(
     if fmt == "html":
         from resgen.render.html import to_html
 
-        return to_html(net, level=level, roll=roll).encode()
+        return to_html(net, level=level, roll=roll, merge=merge).encode()
     options = {"direction": direction, "theme_name": theme, **options}
+    if merge:
+        options["merge"] = True
     if fmt in ("png", "pdf") and fit:
         from resgen.render.fit import TooLarge, fitted, svg_size
 
@@ -113,9 +117,18 @@ def format_for(path: Path | None) -> str:
 
 
 def diagram_files(
-    net: Network, stem: Path, formats: list[str], engine: Engine | None = None
+    net: Network,
+    stem: Path,
+    formats: list[str],
+    engine: Engine | None = None,
+    direction: str = "TB",
+    theme: str = "light",
+    merge: bool = False,
 ) -> dict[Path, bytes]:
-    """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory."""
+    """`{stem.svg: ..., stem.html: ...}`, every format at its default level, all in memory;
+    `direction`, `theme` and `merge` as for `render`."""
+    drawing: dict[str, Any] = {"direction": direction, "theme": theme, "merge": merge}
     return {
-        stem.with_name(f"{stem.name}.{fmt}"): render(net, fmt, engine=engine) for fmt in formats
+        stem.with_name(f"{stem.name}.{fmt}"): render(net, fmt, engine=engine, **drawing)
+        for fmt in formats
     }

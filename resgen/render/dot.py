@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from resgen.graph.model import Edge, Network
-from resgen.render.labels import compact, describe, details, format_shape
+from resgen.render.labels import (
+    compact,
+    describe,
+    details,
+    format_shape,
+    merged_details,
+    merged_text,
+)
 from resgen.render.style import (
     CHANGE_COLOR,
     DIRECTIONS,
@@ -24,7 +31,7 @@ from resgen.render.style import (
     shortcut_style,
     theme,
 )
-from resgen.render.tree import Group, Tree, build_tree, suffix
+from resgen.render.tree import Group, Tree, build_tree, merged_chains, suffix
 
 LEVELS = ("stage", "block", "layer")
 FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
@@ -73,14 +80,16 @@ def to_dot(
     roll: bool = False,
     direction: str = "TB",
     theme_name: str = "light",
+    merge: bool = False,
 ) -> str:
     """The DOT source of `net` at `level` (stage, block or layer), flowing `direction`
-    (TB top-down, LR left-right) in colour theme `theme_name` (light or dark)."""
+    (TB top-down, LR left-right) in colour theme `theme_name` (light or dark); `merge`
+    draws each conv-norm-act run as one node (`tree.merged_chains`)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; expected one of TB, LR")
-    writer = _Writer(net, level, build_tree(net, roll), direction, theme(theme_name))
+    writer = _Writer(net, level, build_tree(net, roll), direction, theme(theme_name), merge)
     return writer.write()
 
 
@@ -117,8 +126,11 @@ class _Writer:
         tree: Tree,
         direction: str = "TB",
         colors: Theme | None = None,
+        merge: bool = False,
     ) -> None:
         self.net = net
+        self.merge = merge
+        self.chains = merged_chains(net) if merge else {}  # layer -> its merged run
         self.direction = direction
         self.theme = colors or theme("light")
         self.level = level
@@ -219,10 +231,16 @@ class _Writer:
     def layer(self, node: str, indent: str) -> None:
         data = self.net.nodes[node]
         op = data.op
-        self.rep[node] = node
+        chain = self.chains.get(node, (node,))
+        if chain[0] != node:
+            return  # drawn by its merged run's first layer
+        for member in chain:
+            self.rep[member] = node
         block = self.block_of.get(node)
         short = suffix(block.name, node) if block else node
-        tooltip = "\n".join(f"{k}: {v}" for k, v in details(data).items())
+        merged = [self.net.nodes[member] for member in chain]
+        facts = merged_details(merged) if len(chain) > 1 else details(data)
+        tooltip = "\n".join(f"{k}: {v}" for k, v in facts.items())
         pairs: list[tuple[str, str | float | int]]
         if self.is_join(node):
             style = join_style(op)
@@ -232,10 +250,16 @@ class _Writer:
             pairs += [("fillcolor", op_color(op)), ("margin", "0.02"), ("fontsize", 12)]
         else:
             self.legend.add(self.legend.ops, op)
-            text = describe(op, data.args, data.shape)
+            text = merged_text(merged) if len(chain) > 1 else describe(op, data.args, data.shape)
             label = node_label(short, op, text)
             pairs = [("label", label), ("fillcolor", op_color(op))]
+        if self.merge and self.on_main_lane(node):
+            pairs.append(("group", "main"))  # with the main edges' weight: one straight lane
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
+
+    def on_main_lane(self, node: str) -> bool:
+        """A layer outside any branch, on a block's main branch or after its join."""
+        return self.net.nodes[node].branch in {None, "", "main", "post"}
 
     def is_join(self, node: str) -> bool:
         return any(edge.branch for edge in self.net.nodes[node].inputs)
@@ -342,6 +366,9 @@ class _Writer:
 
     def changes(self, drawn: str) -> bool:
         """Whether the drawn node `drawn` (a layer or a folded group) changes the shape."""
+        if drawn in self.chains:
+            chain = self.chains[drawn]
+            return self.net.nodes[chain[0]].in_shape != self.net.nodes[chain[-1]].shape
         if drawn in self.net.nodes:
             node = self.net.nodes[drawn]
             return node.op == "input" or node.in_shape != node.shape

@@ -17,7 +17,7 @@ import jinja2
 from resgen import __version__
 from resgen.graph.model import Network
 from resgen.render.dot import LEVELS, block_shortcut_text
-from resgen.render.labels import compact, describe, format_shape
+from resgen.render.labels import compact, describe, format_shape, merged_text
 from resgen.render.paths import shown_location
 from resgen.render.style import (
     BRANCHES,
@@ -28,16 +28,19 @@ from resgen.render.style import (
     join_style,
     op_color,
 )
-from resgen.render.tree import Group, build_tree
+from resgen.render.tree import Group, build_tree, merged_chains
 
 TEMPLATE_FOLDER = "render"
 
 
-def to_html(net: Network, level: str = "stage", roll: bool = False) -> str:
-    """The page; `level` is how far it opens unfolded, `roll` folds identical runs."""
+def to_html(net: Network, level: str = "stage", roll: bool = False, merge: bool = False) -> str:
+    """The page; `level` is how far it opens unfolded, `roll` folds identical runs,
+    `merge` draws each conv-norm-act run as one node."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     data = payload(net, level, roll)
+    if merge:
+        data = merged_payload(net, data)
     env = _environment()
     folder = env.loader.searchpath[0]  # type: ignore[union-attr]
     template = env.get_template(f"{TEMPLATE_FOLDER}/view.html.j2")
@@ -135,6 +138,47 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
         "themes": {name: vars(t) for name, t in THEMES.items()},
         "change": CHANGE_COLOR,
     }
+
+
+def merged_payload(net: Network, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with each conv-norm-act run (`tree.merged_chains`) as one node: the run's
+    first layer, its text and summed counts, the run's layers in `mg`; edges and tree
+    re-pointed. `layers` and `largest` keep the summary's count of layers and largest
+    activation those of every layer."""
+    chains = merged_chains(net)
+    old = data["nodes"]
+    keep = [i for i, n in enumerate(old) if n["id"] not in chains or chains[n["id"]][0] == n["id"]]
+    new_index = {i: k for k, i in enumerate(keep)}
+    position = {n["id"]: i for i, n in enumerate(old)}
+    # each old index -> the new index of the node that draws it (a run's first layer)
+    drawn = {i: new_index[position[chains.get(n["id"], (n["id"],))[0]]] for i, n in enumerate(old)}
+    nodes = []
+    for i in keep:
+        node = dict(old[i])
+        chain = chains.get(node["id"])
+        if chain:
+            members = [old[position[name]] for name in chain]
+            node["d"] = merged_text([net.nodes[name] for name in chain])
+            node["s"] = members[-1]["s"]
+            for key in ("p", "m", "a"):
+                node[key] = sum(member[key] for member in members)
+            node["mg"] = list(chain)
+        nodes.append(node)
+    # inside a run each layer feeds only the next, so no two edges become one
+    edges = [[drawn[a], drawn[b], *rest] for a, b, *rest in data["edges"] if drawn[a] != drawn[b]]
+
+    def items(entries: list[Any]) -> list[Any]:
+        result: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                result.append({**entry, "items": items(entry["items"])})
+            elif entry in new_index:
+                result.append(new_index[entry])
+        return result
+
+    layers = [n for n in old if n["op"] != "input"]
+    extra = {"layers": len(layers), "largest": max((n["a"] for n in layers), default=0)}
+    return {**data, "nodes": nodes, "edges": edges, "tree": items(data["tree"]), **extra}
 
 
 def _item(item: str | Group, index: dict[str, int]) -> int | dict[str, Any]:

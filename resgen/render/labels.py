@@ -10,7 +10,7 @@ from resgen.graph.model import Node
 from resgen.graph.shapes import Shape, format_shape
 from resgen.ops.base import plain_label
 
-__all__ = ["compact", "describe", "details", "format_shape"]
+__all__ = ["compact", "describe", "details", "format_shape", "merged_details", "merged_text"]
 
 
 def compact(number: float) -> str:
@@ -45,4 +45,28 @@ def details(node: Node) -> dict[str, Any]:
         from resgen.render.paths import shown_location
 
         facts["location"] = shown_location(node.location)
+    return facts
+
+
+def merged_text(nodes: list[Node]) -> str:
+    """A merged run of layers (`--merge`), in order: `conv 3×3, 64 · bn · relu`."""
+    return " · ".join(describe(node.op, node.args, node.shape) for node in nodes)
+
+
+def merged_details(nodes: list[Node]) -> dict[str, Any]:
+    """`details` of a merged run: its layers and ops, its shapes, its summed counts."""
+    first, last = nodes[0], nodes[-1]
+    facts: dict[str, Any] = {
+        "layers": " · ".join(node.id for node in nodes),
+        "ops": " · ".join(node.op for node in nodes),
+    }
+    if first.in_shape:
+        facts["input"] = format_shape(first.in_shape)
+    facts["output"] = format_shape(last.shape)
+    for key in ("params", "macs", "activations"):
+        facts[key] = sum(getattr(node, key) for node in nodes)
+    if first.location:
+        from resgen.render.paths import shown_location
+
+        facts["location"] = shown_location(first.location)
     return facts

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from resgen.render.dot import quote, to_dot
 from resgen.render.labels import compact
-from resgen.render.tree import Group, build_tree
+from resgen.render.tree import Group, build_tree, merged_chains
 
 if TYPE_CHECKING:
     from resgen.graph.model import Network
@@ -27,14 +27,16 @@ _CLUSTER = re.compile(rf"^(\s*)subgraph {_ID} \{{$")
 _LABEL = re.compile(r'\blabel="(?:[^"\\]|\\.)*"')
 
 
-def drawn_ids(net: Network, level: str, roll: bool) -> dict[str, str]:
-    """Each layer -> the node that draws it at `level` (itself, or its folded group)."""
+def drawn_ids(net: Network, level: str, roll: bool, merge: bool = False) -> dict[str, str]:
+    """Each layer -> the node that draws it at `level` (itself, its merged run's first
+    layer with `merge`, or its folded group)."""
     folded = {"stage": {"stem", "stage", "head"}, "block": {"block", "run"}}.get(level, set())
     ids: dict[str, str] = {}
+    chains = merged_chains(net) if merge and level == "layer" else {}
 
     def walk(item: str | Group) -> None:
         if isinstance(item, str):
-            ids[item] = item
+            ids[item] = chains[item][0] if item in chains else item
         elif item.kind in folded:
             for node in item.nodes():
                 ids[node] = item.key
@@ -47,9 +49,11 @@ def drawn_ids(net: Network, level: str, roll: bool) -> dict[str, str]:
     return ids
 
 
-def resolution_starts(net: Network, level: str, roll: bool) -> dict[tuple[int, ...], str]:
+def resolution_starts(
+    net: Network, level: str, roll: bool, merge: bool = False
+) -> dict[tuple[int, ...], str]:
     """Spatial size -> the drawn node where the network first reaches it."""
-    ids = drawn_ids(net, level, roll)
+    ids = drawn_ids(net, level, roll, merge)
     starts: dict[tuple[int, ...], str] = {}
     for name, node in net.nodes.items():
         shape = tuple(node.shape)
@@ -73,15 +77,27 @@ def _prefixed(line: str, prefix: str) -> str:
     return line
 
 
-def side_by_side(nets: Sequence[Network], level: str = "layer", roll: bool = False) -> str:
-    """One DOT graph: a column per network, left to right, aligned by resolution."""
+def side_by_side(
+    nets: Sequence[Network],
+    level: str = "layer",
+    roll: bool = False,
+    direction: str = "TB",
+    theme_name: str = "light",
+    merge: bool = False,
+) -> str:
+    """One DOT graph: a column per network, left to right, aligned by resolution
+    (with `direction` LR, a row per network, top to bottom); `theme_name` and
+    `merge` as for `to_dot`."""
     if len(nets) < 2:
         raise ValueError("side by side needs two networks or more")
     out: list[str] = []
     anchors: dict[tuple[int, ...], list[str]] = {}
     for index, net in enumerate(nets):
         prefix = f"n{index}/"
-        lines = to_dot(net, level=level, roll=roll).rstrip("\n").split("\n")
+        drawn_dot = to_dot(
+            net, level=level, roll=roll, direction=direction, theme_name=theme_name, merge=merge
+        )
+        lines = drawn_dot.rstrip("\n").split("\n")
         head, body = lines[0], lines[1:-1]  # `digraph "x" {` ... `}`
         defaults = [line for line in body if line.startswith(("  graph [", "  node [", "  edge ["))]
         if index == 0:
@@ -100,7 +116,7 @@ def side_by_side(nets: Sequence[Network], level: str = "layer", roll: bool = Fal
                 drawn.add(found.group(2))
             out.append("  " + renamed)
         out.append("  }")
-        for size, node in resolution_starts(net, level, roll).items():
+        for size, node in resolution_starts(net, level, roll, merge).items():
             if node in drawn:
                 anchors.setdefault(size, []).append(quote(prefix + node))
     for nodes in anchors.values():

@@ -186,3 +186,51 @@ def _roll(net: Network, items: list[str | Group]) -> list[str | Group]:
         run.append(item)
     flush()
     return result
+
+
+def _merge_role(op: str) -> str:
+    """`head` for a conv or linear layer, `tail` for a norm or activation, else ``""``."""
+    from resgen import ops
+
+    definition = ops.get(op)
+    if definition is None:
+        return ""
+    if definition.weighted:
+        return "head"
+    return "tail" if definition.normalization or definition.activation else ""
+
+
+def merged_chains(net: Network) -> dict[str, tuple[str, ...]]:
+    """`--merge`: each layer of a conv-norm-act run -> the run (two layers or more).
+
+    A run starts at a conv (or linear) layer, or at a norm or activation that no such
+    run took (pre-activation's `bn · relu`), and takes the norms and activations that
+    follow it along a straight chain: the layer before feeds only the next one, which
+    reads only it, in the same stage, block and branch. Joins are never merged, so
+    the ⊕ nodes stay on the main lane.
+    """
+    consumers: dict[str, list[str]] = {name: [] for name in net.nodes}
+    for source, target, _ in net.edges():
+        consumers[source].append(target)
+    chains: dict[str, tuple[str, ...]] = {}
+    for name, node in net.nodes.items():
+        if name in chains or not _merge_role(node.op) or len(node.inputs) > 1:
+            continue
+        if any(edge.branch for edge in node.inputs):
+            continue
+        chain = [name]
+        while len(consumers[chain[-1]]) == 1:
+            last = net.nodes[chain[-1]]
+            following = net.nodes[consumers[chain[-1]][0]]
+            if _merge_role(following.op) != "tail" or len(following.inputs) != 1:
+                break
+            if any(edge.branch for edge in following.inputs):
+                break
+            where = ("stage", "block", "branch")
+            if any(getattr(following, key) != getattr(last, key) for key in where):
+                break
+            chain.append(following.id)
+        if len(chain) > 1:
+            for member in chain:
+                chains[member] = tuple(chain)
+    return chains

@@ -398,6 +398,7 @@
   // ------------------------------------------------------------------ details
   function nodeFacts(i) {
     var n = N[i], rows = [["layer", n.id], ["op", n.op]];
+    if (n.mg) rows.push(["merged", n.mg.join(" · ")]);
     ["kernel", "stride", "padding", "dilation", "groups", "out", "p", "extra_channels"].forEach(function (k) {
       if (n.args[k] !== undefined && n.args[k] !== null) rows.push([k === "out" ? "out channels" : k, n.args[k]]);
     });
@@ -510,9 +511,11 @@
   N.forEach(function (n, i) { if (n.op !== "input") layerIdx.push(i); });
   var blockCount = order.filter(function (k) { return groups[k].k === "block"; }).length;
   var maxAct = layerIdx.reduce(function (m, i) { return Math.max(m, N[i].a); }, 0);
+  if (DATA.layers !== undefined) maxAct = DATA.largest;  // --merge: of every layer, unmerged
   document.getElementById("totals").innerHTML = [
     ["network", DATA.name], ["input → output", DATA.input + " → " + DATA.output],
-    ["layers", commas(layerIdx.length)], ["blocks", commas(blockCount)],
+    ["layers", commas(DATA.layers !== undefined ? DATA.layers : layerIdx.length)],
+    ["blocks", commas(blockCount)],
     ["parameters", commas(T.params) + " (" + bytes(4 * T.params) + " fp32)"],
     ["MACs", commas(T.macs) + " (" + compact(T.macs) + ")"],
     ["activations / sample", commas(T.activations) + " (" + bytes(4 * T.activations) + " fp32)"],
