@@ -79,10 +79,15 @@ def graph() -> nx.DiGraph:
 @pytest.fixture()
 def page(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> Any:
     """ResNet-50's page, freshly loaded at stage level; the console log emptied."""
-    path = tmp_path / "resnet50.html"
-    path.write_text(to_html(graph.graph["network"], level="stage"), encoding="utf-8")
+    return load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="stage")
+
+
+def load(driver: Any, path: Path, net: Any, **options: Any) -> Any:
+    """`to_html(net, **options)` written to `path` and opened; the console log emptied."""
+    path.write_text(to_html(net, **options), encoding="utf-8")
     driver.get(path.as_uri())
-    wait(driver, lambda d: d.execute_script("return !!window.resgen"))
+    wait(driver, lambda d: d.execute_script("return !!window.resgen"), timeout=30)
+    driver.get_log("browser")
     return driver
 
 
@@ -194,3 +199,14 @@ def test_export_is_the_current_view_as_svg(page: Any) -> None:
     assert groups[:4] == ["stem:stem", "block:layer1.0", "block:layer1.1", "block:layer1.2"]
     assert root.find(f"{SVG}style") is not None  # styled on its own
     assert errors(page) == []
+
+
+def test_legend_names_blocks_without_a_shortcut(
+    driver: Any, graph: nx.DiGraph, tmp_path: Path
+) -> None:
+    plain = resgen.checked_network(ROOT / "specs/plain34.yaml")
+    page = load(driver, tmp_path / "plain34.html", plain, level="block")
+    assert "— block with no shortcut" in page.find_element("id", "legend").text
+    assert errors(page) == []
+    page = load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="block")
+    assert "no shortcut" not in page.find_element("id", "legend").text

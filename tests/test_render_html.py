@@ -12,7 +12,9 @@ import networkx as nx
 import pytest
 
 import resgen
+from resgen.render import to_dot
 from resgen.render.html import embed_json, payload, to_html
+from resgen.render.style import SHORTCUTS, no_shortcut_legend
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,6 +61,18 @@ def test_roll_groups_runs(graph: nx.DiGraph) -> None:
     tree = payload(graph.graph["network"], "block", roll=True)["tree"]
     layer3 = next(g for g in tree if isinstance(g, dict) and g["n"] == "layer3")
     assert [(g["k"], g["c"]) for g in layer3["items"]] == [("block", 1), ("run", 8)]
+
+
+def test_legend_entry_for_blocks_without_a_shortcut_matches_dot() -> None:
+    plain = resgen.build_graph(ROOT / "specs/cifar10/plain20.yaml")
+    data = payload(plain.graph["network"], "block", roll=False)
+    mark, text = no_shortcut_legend()
+    assert data["no_shortcut"] == {"mark": mark, "label": text}
+    assert text == f"block with {SHORTCUTS['none'].label}"
+    stages = [g for g in data["tree"] if isinstance(g, dict) and g["k"] == "stage"]
+    blocks = [b for stage in stages for b in stage["items"] if isinstance(b, dict)]
+    assert blocks and all(b["sc"] == "" for b in blocks)  # what the page's legend looks for
+    assert text in to_dot(plain.graph["network"], "block")
 
 
 def test_embedded_json_cannot_close_the_script() -> None:

@@ -26,6 +26,7 @@ from resgen.render.style import (
     SHORTCUTS,
     THEMES,
     join_style,
+    no_shortcut_legend,
     op_color,
 )
 from resgen.render.tree import Group, build_tree
@@ -111,6 +112,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
         )
     edges = [[index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()]
     tree = build_tree(net, roll)
+    mark, no_shortcut = no_shortcut_legend()
     ops = list(dict.fromkeys(n["op"] for n in nodes))
     return {
         "name": net.name,
@@ -131,6 +133,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
             branch: {"color": s.color, "dash": s.dash, "width": s.width, "label": s.label}
             for branch, s in BRANCHES.items()
         },
+        "no_shortcut": {"mark": mark, "label": no_shortcut},
         "joins": {op: {"symbol": s.symbol, "label": s.label} for op, s in JOINS.items()},
         "themes": {name: vars(t) for name, t in THEMES.items()},
         "change": CHANGE_COLOR,

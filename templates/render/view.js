@@ -602,6 +602,9 @@
       s += '<span class="row"><svg width="30" height="8"><line x1="0" y1="4" x2="30" y2="4" stroke="' + l.color + '" stroke-width="' + l.width + '"' + (l.dash ? ' stroke-dasharray="' + l.dash + '"' : "") + "/></svg> " + esc(l.label) + "</span>";
     });
     Object.keys(joins).forEach(function (j) { if (DATA.joins[j]) s += '<span class="row">' + esc(DATA.joins[j].label) + "</span>"; });
+    if (order.some(function (k) { return groups[k].k === "block" && !groups[k].sc; })) {  // as DOT's legend
+      s += '<span class="row no-shortcut"><span class="mark">' + esc(DATA.no_shortcut.mark) + "</span> " + esc(DATA.no_shortcut.label) + "</span>";
+    }
     if (order.some(function (k) { return groups[k].ch; })) s += '<span class="row" style="color:' + DATA.change + '">◆ shape changes</span>';
     return s;
   }
