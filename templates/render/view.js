@@ -71,7 +71,8 @@
     }
     return String(x);
   }
-  function commas(x) { return Number(x).toLocaleString("en-US"); }
+  var NUMBER = new Intl.NumberFormat("en-US");  // much faster than toLocaleString per call
+  function commas(x) { return NUMBER.format(x); }
   function bytes(x) {
     var units = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
     while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
@@ -519,11 +520,48 @@
     ["largest activation", commas(maxAct) + " (" + bytes(4 * maxAct) + ")"]
   ].map(function (r) { return "<tr><td>" + esc(r[0]) + "</td><td>" + esc(r[1]) + "</td></tr>"; }).join("");
 
+  // The table draws only the rows in view (and some either side) between two spacer
+  // rows, so a search or a scroll costs the same for 4,000 layers as for 100. Rows are
+  // one fixed height (CSS) and the columns fixed widths, measured once from the data.
   var tbody = document.querySelector("#layer-table tbody");
+  var wrap = document.getElementById("table-wrap");
   var sortCol = "idx", sortDir = 1, filter = "";
-  function shapeSize(s) { return s.split("×").reduce(function (p, v) { return p * (+v || 1); }, 1); }
-  function sortedRows() {
-    var rows = layerIdx.filter(function (i) { return !filter || N[i].id.toLowerCase().indexOf(filter) >= 0; });
+  var lowerId = N.map(function (n) { return n.id.toLowerCase(); });  // what search matches
+  var COLS = ["idx", "id", "op", "s", "p", "m", "a"], NUMERIC = { idx: 1, p: 1, m: 1, a: 1 };
+  function cellText(i, col) {
+    var n = N[i];
+    return col === "idx" ? String(i) : col === "p" || col === "m" || col === "a" ? commas(n[col]) : n[col];
+  }
+  var cells = [];  // node index -> its row's cells, built when first drawn
+  function rowCells(i) {
+    if (cells[i] === undefined) {
+      cells[i] = COLS.map(function (col) {
+        return (NUMERIC[col] ? '<td class="num">' : "<td>") + esc(cellText(i, col)) + "</td>";
+      }).join("");
+    }
+    return cells[i];
+  }
+  (function fixColumns() {  // widths from the longest texts; the layer name takes the rest
+    var table = document.getElementById("layer-table"), group = document.createElement("colgroup"), total = 0;
+    COLS.forEach(function (col) {
+      var th = table.querySelector('th[data-col="' + col + '"]');
+      var texts = layerIdx.map(function (i) { return cellText(i, col); });
+      texts.sort(function (a, b) { return b.length - a.length; });
+      var w = textWidth(th.textContent + " ▼", 11, true);
+      texts.slice(0, 8).forEach(function (t) { w = Math.max(w, textWidth(t, 11, false)); });
+      w = Math.ceil(w + 10);  // the cell's padding, and a little room
+      var c = document.createElement("col");
+      if (col !== "id") c.style.width = w + "px";
+      total += w;
+      group.appendChild(c);
+    });
+    table.insertBefore(group, table.firstChild);
+    table.style.minWidth = total + "px";
+  })();
+  var sorted = null;  // layerIdx in the table's order; rebuilt when the order changes
+  var collate = new Intl.Collator().compare;
+  function sortOrder() {
+    if (sorted) return sorted;
     var key = function (i) {
       var n = N[i];
       switch (sortCol) {
@@ -531,53 +569,88 @@
         case "p": return n.p; case "m": return n.m; case "a": return n.a; default: return i;
       }
     };
-    rows.sort(function (a, b) {
-      var ka = key(a), kb = key(b);
-      var c = typeof ka === "string" ? ka.localeCompare(kb) : ka - kb;
+    var keys = {};
+    layerIdx.forEach(function (i) { keys[i] = key(i); });
+    sorted = layerIdx.slice().sort(function (a, b) {
+      var ka = keys[a], kb = keys[b];
+      var c = typeof ka === "string" ? collate(ka, kb) : ka - kb;
       return (c || a - b) * sortDir;
     });
-    return rows;
+    return sorted;
   }
+  function shapeSize(s) { return s.split("×").reduce(function (p, v) { return p * (+v || 1); }, 1); }
+  var rows = [];        // the rows the table holds now, in order (filtered)
+  var ROW = 20;         // px, as the CSS sets it; measured once drawn
+  var CHUNK = 25;       // rows drawn beyond the view, and the step the window moves by
+  var drawn = "";       // the window drawn, to skip a scroll that does not move it
+  var measured = false;
   function renderTable() {
-    var rows = sortedRows();
-    tbody.innerHTML = rows.map(function (i) {
-      var n = N[i];
-      return '<tr data-node="' + i + '"' + (i === selected ? ' class="sel"' : "") + '><td class="num">' + i + "</td><td>" + esc(n.id) + "</td><td>" + esc(n.op) +
-        "</td><td>" + esc(n.s) + '</td><td class="num">' + commas(n.p) + '</td><td class="num">' + commas(n.m) +
-        '</td><td class="num">' + commas(n.a) + "</td></tr>";
-    }).join("");
+    var all = sortOrder();
+    rows = filter ? all.filter(function (i) { return lowerId[i].indexOf(filter) >= 0; }) : all;
     document.getElementById("layer-count").textContent = "(" + rows.length + (filter ? " of " + layerIdx.length : "") + ")";
     document.querySelectorAll("#layer-table th").forEach(function (th) {
       if (th.getAttribute("data-col") === sortCol) th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
       else th.removeAttribute("aria-sort");
     });
+    wrap.scrollTop = 0;
+    drawRows(true);
   }
+  function spacer(count) {
+    return count ? '<tr class="pad"><td colspan="' + COLS.length + '" style="height:' + count * ROW + 'px"></td></tr>' : "";
+  }
+  function drawRows(force) {
+    var top = wrap.scrollTop, height = wrap.clientHeight || 600;
+    var first = Math.max(0, (Math.floor(top / ROW / CHUNK) - 1) * CHUNK);
+    var last = Math.min(rows.length, (Math.ceil((top + height) / ROW / CHUNK) + 1) * CHUNK);
+    var span = rows.length + ":" + first + "-" + last;
+    if (!force && span === drawn) return;
+    drawn = span;
+    var html = spacer(first);
+    for (var k = first; k < last; k++) {
+      var i = rows[k];
+      html += '<tr data-node="' + i + '"' + (i === selected ? ' class="sel"' : "") + ">" + rowCells(i) + "</tr>";
+    }
+    tbody.innerHTML = html + spacer(rows.length - last);
+    if (!measured && last > first) {  // the real row height, once (zoom, fonts)
+      measured = true;
+      var h = tbody.querySelector("tr[data-node]").getBoundingClientRect().height;
+      if (h > 0 && Math.abs(h - ROW) > 0.01) { ROW = h; drawRows(true); }
+    }
+  }
+  wrap.addEventListener("scroll", function () { drawRows(false); });
   document.querySelector("#layer-table thead").addEventListener("click", function (ev) {
     var th = ev.target.closest("th");
     if (!th) return;
     var col = th.getAttribute("data-col");
     if (col === sortCol) sortDir = -sortDir;
     else { sortCol = col; sortDir = col === "idx" || col === "id" || col === "op" ? 1 : -1; }
+    sorted = null;
     renderTable();
   });
   tbody.addEventListener("click", function (ev) {
-    var tr = ev.target.closest("tr");
+    var tr = ev.target.closest("tr[data-node]");
     if (tr) reveal(+tr.getAttribute("data-node"));
   });
-  function highlightRow(i) {
-    tbody.querySelectorAll("tr.sel").forEach(function (tr) { tr.classList.remove("sel"); });
-    var tr = tbody.querySelector('tr[data-node="' + i + '"]');
-    if (tr) { tr.classList.add("sel"); tr.scrollIntoView({ block: "nearest" }); }
+  function highlightRow(i) {  // scroll the table to the row (as scrollIntoView "nearest")
+    var k = rows.indexOf(i);
+    if (k >= 0) {
+      var head = document.querySelector("#layer-table thead").offsetHeight;
+      if (k * ROW < wrap.scrollTop) wrap.scrollTop = k * ROW;
+      else if (head + (k + 1) * ROW > wrap.scrollTop + wrap.clientHeight) wrap.scrollTop = head + (k + 1) * ROW - wrap.clientHeight;
+    }
+    drawRows(true);
   }
 
   // ------------------------------------------------------------------ search
+  // Only the table and the count change as one types: no layout, no diagram redrawn.
   var search = document.getElementById("search"), matches = [], cursor = 0;
   search.addEventListener("input", function () {
     filter = search.value.trim().toLowerCase();
-    matches = filter ? layerIdx.filter(function (i) { return N[i].id.toLowerCase().indexOf(filter) >= 0; }) : [];
+    renderTable();
+    var inOrder = sortCol === "idx" && sortDir > 0;  // Enter steps through them in data-flow order
+    matches = !filter ? [] : inOrder ? rows : rows.slice().sort(function (a, b) { return a - b; });
     cursor = 0;
     document.getElementById("search-count").textContent = filter ? matches.length + " found" : "";
-    renderTable();
   });
   search.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter" || !matches.length) return;
