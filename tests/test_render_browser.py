@@ -209,6 +209,36 @@ def test_export_is_the_current_view_as_svg(page: Any) -> None:
     assert errors(page) == []
 
 
+def drawn_groups(driver: Any) -> list[str]:
+    return [g.get_attribute("data-group") for g in css(driver, "#diagram [data-group]")]
+
+
+def test_roll_toggle_folds_runs_and_back(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> None:
+    page = load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="block")
+    box = page.find_element("id", "roll")
+    assert not box.is_selected()
+    blocks = drawn_groups(page)
+    assert len(blocks) == 16 and all(key.startswith("block:") for key in blocks)
+    box.click()
+    wait(page, lambda d: len(drawn_groups(d)) != 16)
+    runs = ["layer1.1 … layer1.2", "layer2.1 … layer2.3", "layer3.1 … layer3.5",
+            "layer4.1 … layer4.2"]  # fmt: skip
+    expected = [k for i, run in enumerate(runs, 1) for k in (f"block:layer{i}.0", f"run:{run}")]
+    assert drawn_groups(page) == expected
+    assert page.execute_script("return resgen.isRolled()") and box.is_selected()
+    box.click()
+    wait(page, lambda d: len(drawn_groups(d)) == 16)
+    assert drawn_groups(page) == blocks
+    assert errors(page) == []
+
+    rolled = load(
+        driver, tmp_path / "rolled.html", graph.graph["network"], level="block", roll=True
+    )
+    assert rolled.find_element("id", "roll").is_selected()
+    assert drawn_groups(rolled) == expected  # opens as `roll` says
+    assert errors(rolled) == []
+
+
 def test_legend_names_blocks_without_a_shortcut(
     driver: Any, graph: nx.DiGraph, tmp_path: Path
 ) -> None:

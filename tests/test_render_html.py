@@ -15,6 +15,7 @@ import resgen
 from resgen.render import to_dot
 from resgen.render.html import embed_json, payload, to_html
 from resgen.render.style import SHORTCUTS, no_shortcut_legend
+from resgen.render.tree import build_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,10 +58,23 @@ def test_page_carries_every_layer_edge_and_block(graph: nx.DiGraph) -> None:
     assert (first["ch"], first["sc"], first["opt"]) == (1, "zeropad", "A")
 
 
-def test_roll_groups_runs(graph: nx.DiGraph) -> None:
-    tree = payload(graph.graph["network"], "block", roll=True)["tree"]
-    layer3 = next(g for g in tree if isinstance(g, dict) and g["n"] == "layer3")
-    assert [(g["k"], g["c"]) for g in layer3["items"]] == [("block", 1), ("run", 8)]
+def test_payload_carries_both_roll_states(graph: nx.DiGraph) -> None:
+    """The unrolled tree and the runs to fold, whichever view the page opens with."""
+    net = graph.graph["network"]
+    rolled, unrolled = payload(net, "block", roll=True), payload(net, "block", roll=False)
+    assert (rolled["roll"], unrolled["roll"]) == (True, False)
+    assert rolled["tree"] == unrolled["tree"] and rolled["runs"] == unrolled["runs"]
+    layer3 = next(g for g in rolled["tree"] if isinstance(g, dict) and g["n"] == "layer3")
+    assert [b["key"] for b in layer3["items"]] == [f"block:layer3.{i}" for i in range(9)]
+    runs = {run["key"]: run for run in rolled["runs"]}
+    assert sorted(runs) == sorted(  # the folds DOT draws with --roll
+        g.key for g in build_tree(net, roll=True).groups() if g.kind == "run"
+    )
+    run = runs["run:layer3.1 … layer3.8"]
+    assert (run["k"], run["c"]) == ("run", 8)
+    assert run["blocks"] == [f"block:layer3.{i}" for i in range(1, 9)]
+    assert "items" not in run  # its blocks are in the tree once, not twice
+    assert run["p"] == sum(b["p"] for b in layer3["items"][1:])
 
 
 def test_legend_entry_for_blocks_without_a_shortcut_matches_dot() -> None:

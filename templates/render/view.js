@@ -11,11 +11,38 @@
   var GAP = 22, PAD = 10, PAD_BOTTOM = 16, HEADER = 20, COL_GAP = 34, LANE = 34, LINE = 14;
 
   // ------------------------------------------------------------------ the hierarchy
+  // DATA.tree is the unrolled tree; DATA.runs the runs of identical blocks that the
+  // rolled view folds into one group each (named by their block keys, in order).
+  var tree = DATA.tree;     // the tree drawn now: unrolled, or rolled
+  var rolled = false;
   var groups = {};          // key -> group
   var parentOf = {};        // group key -> parent group key (or null)
   var chainOf = [];         // node index -> group keys, outermost first
   var blockOf = [];         // node index -> block group (or null)
   var order = [];           // group keys in data-flow order
+  var runAt = {};           // first block key -> its run
+  DATA.runs.forEach(function (run) { runAt[run.blocks[0]] = run; });
+  function rollUp(items) {  // the same items, each run of identical blocks folded
+    var out = [];
+    for (var k = 0; k < items.length; k++) {
+      var it = items[k];
+      if (typeof it === "number") { out.push(it); continue; }
+      var run = runAt[it.key];
+      if (run) {
+        out.push(Object.assign({}, run, { items: items.slice(k, k + run.blocks.length) }));
+        k += run.blocks.length - 1;
+      } else if (it.k === "block") out.push(it);
+      else out.push(Object.assign({}, it, { items: rollUp(it.items) }));
+    }
+    return out;
+  }
+  var rolledTree = null;    // built on first use
+  function useTree(roll) {
+    rolled = !!roll && DATA.runs.length > 0;
+    tree = rolled ? rolledTree || (rolledTree = rollUp(DATA.tree)) : DATA.tree;
+    groups = {}; parentOf = {}; chainOf = []; blockOf = []; order = [];
+    walk(tree, []);
+  }
   function walk(items, chain) {
     items.forEach(function (item) {
       if (typeof item === "number") {
@@ -31,7 +58,7 @@
       walk(item.items, chain.concat([item.key]));
     });
   }
-  walk(DATA.tree, []);
+  useTree(DATA.roll);
   var shortName = N.map(function (n, i) {
     var b = blockOf[i];
     return b && n.id.indexOf(b.n + ".") === 0 ? n.id.slice(b.n.length + 1) : n.id;
@@ -216,7 +243,7 @@
   var root = null;
   function layout() {
     at = {}; lanes = {}; clusters = []; visible = [];
-    var col = column(DATA.tree.map(build));
+    var col = column(tree.map(build));
     root = { L: col.L + 20, R: col.R + 20, h: col.h + 40 };
     placeColumn(col, root.L, 20);
   }
@@ -384,6 +411,13 @@
     if (open) expanded[key] = true; else delete expanded[key];
     render();
     return true;
+  }
+  function setRoll(on) {
+    useTree(on);
+    rollBox.checked = rolled;
+    render();
+    fit(true);
+    return rolled;
   }
   function expandAll() { order.forEach(function (k) { expanded[k] = true; }); render(); }
   function collapseAll() { expanded = {}; render(); fit(true); }
@@ -702,6 +736,13 @@
   document.getElementById("btn-fit").addEventListener("click", function () { fit(false); });
   document.getElementById("btn-expand").addEventListener("click", expandAll);
   document.getElementById("btn-collapse").addEventListener("click", collapseAll);
+  var rollBox = document.getElementById("roll");
+  rollBox.checked = rolled;
+  if (!DATA.runs.length) {
+    rollBox.disabled = true;
+    document.getElementById("roll-label").title = "no run of identical blocks to fold";
+  }
+  rollBox.addEventListener("change", function () { setRoll(rollBox.checked); });
   // ------------------------------------------------------------------ theme
   // follows the system (prefers-color-scheme) until the toggle picks one
   function setTheme(name) {
@@ -727,6 +768,7 @@
   window.resgen = {
     data: DATA, expand: function (key) { return toggle(key, true); }, collapse: function (key) { return toggle(key, false); },
     expandAll: expandAll, collapseAll: collapseAll, reveal: reveal, exportSVG: exportSVG,
-    isExpanded: function (key) { return !!expanded[key]; }
+    isExpanded: function (key) { return !!expanded[key]; },
+    setRoll: setRoll, isRolled: function () { return rolled; }
   };
 })();
