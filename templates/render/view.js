@@ -581,9 +581,9 @@
       var th = table.querySelector('th[data-col="' + col + '"]');
       var texts = layerIdx.map(function (i) { return cellText(i, col); });
       texts.sort(function (a, b) { return b.length - a.length; });
-      var w = textWidth(th.textContent + " ▼", 11, true);
+      var w = textWidth(th.textContent, 11, true);  // the sort arrow may spill into the next header's blank
       texts.slice(0, 8).forEach(function (t) { w = Math.max(w, textWidth(t, 11, false)); });
-      w = Math.ceil(w + 10);  // the cell's padding, and a little room
+      w = Math.round(w + 9);  // and the cell's padding
       var c = document.createElement("col");
       if (col !== "id") c.style.width = w + "px";
       total += w;
