@@ -2,7 +2,8 @@
 
 The page is opened from file:// with the network off; it must load without console
 errors, unfold a stage on click, show a layer's shape and parameters on hover,
-search, sort, pan, zoom and export. A screenshot is saved.
+search (fast on ResNet-1202), sort, roll runs up and back, pan, zoom and export.
+A screenshot is saved.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import statistics
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -79,10 +81,15 @@ def graph() -> nx.DiGraph:
 @pytest.fixture()
 def page(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> Any:
     """ResNet-50's page, freshly loaded at stage level; the console log emptied."""
-    path = tmp_path / "resnet50.html"
-    path.write_text(to_html(graph.graph["network"], level="stage"), encoding="utf-8")
+    return load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="stage")
+
+
+def load(driver: Any, path: Path, net: Any, **options: Any) -> Any:
+    """`to_html(net, **options)` written to `path` and opened; the console log emptied."""
+    path.write_text(to_html(net, **options), encoding="utf-8")
     driver.get(path.as_uri())
-    wait(driver, lambda d: d.execute_script("return !!window.resgen"))
+    wait(driver, lambda d: d.execute_script("return !!window.resgen"), timeout=30)
+    driver.get_log("browser")
     return driver
 
 
@@ -108,8 +115,14 @@ def test_page_loads_from_file_without_console_errors(page: Any) -> None:
     assert groups == ["stem:stem", "stage:layer1", "stage:layer2", "stage:layer3",
                       "stage:layer4", "head:head"]  # fmt: skip
     assert page.find_element("id", "title").text == "resnet50"
-    rows = css(page, "#layer-table tbody tr")
-    assert len(rows) == 175
+    assert page.find_element("id", "layer-count").text == "(175)"
+    rows = [r.get_attribute("data-node") for r in css(page, "#layer-table tbody tr[data-node]")]
+    assert rows[0] == "1" and 10 < len(rows) < 175  # only the rows in view are drawn
+    page.execute_script(
+        "var w = document.getElementById('table-wrap'); w.scrollTop = w.scrollHeight"
+    )
+    wait(page, lambda d: css(d, '#layer-table tbody tr[data-node="175"]'))  # the last layer
+    assert errors(page) == []
 
 
 def test_clicking_a_stage_shows_its_blocks(page: Any) -> None:
@@ -161,7 +174,7 @@ def test_search_reveals_a_layer_and_the_table_sorts(page: Any, graph: nx.DiGraph
     assert "hit" in node.get_attribute("class")
     search.clear()
     search.send_keys(" ")  # an input event with an empty query shows every row again
-    wait(page, lambda d: len(css(d, "#layer-table tbody tr")) == 175)
+    wait(page, lambda d: d.find_element("id", "layer-count").text == "(175)")
     css(page, '#layer-table th[data-col="p"]')[0].click()
     first = css(page, "#layer-table tbody tr td")[1].text
     biggest = max((d["params"], n) for n, d in graph.nodes(data=True))[1]
@@ -193,4 +206,75 @@ def test_export_is_the_current_view_as_svg(page: Any) -> None:
     groups = [g.get("data-group") for g in root.iter(f"{SVG}g") if g.get("data-group")]
     assert groups[:4] == ["stem:stem", "block:layer1.0", "block:layer1.1", "block:layer1.2"]
     assert root.find(f"{SVG}style") is not None  # styled on its own
+    assert errors(page) == []
+
+
+def drawn_groups(driver: Any) -> list[str]:
+    return [g.get_attribute("data-group") for g in css(driver, "#diagram [data-group]")]
+
+
+def test_roll_toggle_folds_runs_and_back(driver: Any, graph: nx.DiGraph, tmp_path: Path) -> None:
+    page = load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="block")
+    box = page.find_element("id", "roll")
+    assert not box.is_selected()
+    blocks = drawn_groups(page)
+    assert len(blocks) == 16 and all(key.startswith("block:") for key in blocks)
+    box.click()
+    wait(page, lambda d: len(drawn_groups(d)) != 16)
+    runs = ["layer1.1 … layer1.2", "layer2.1 … layer2.3", "layer3.1 … layer3.5",
+            "layer4.1 … layer4.2"]  # fmt: skip
+    expected = [k for i, run in enumerate(runs, 1) for k in (f"block:layer{i}.0", f"run:{run}")]
+    assert drawn_groups(page) == expected
+    assert page.execute_script("return resgen.isRolled()") and box.is_selected()
+    box.click()
+    wait(page, lambda d: len(drawn_groups(d)) == 16)
+    assert drawn_groups(page) == blocks
+    assert errors(page) == []
+
+    rolled = load(
+        driver, tmp_path / "rolled.html", graph.graph["network"], level="block", roll=True
+    )
+    assert rolled.find_element("id", "roll").is_selected()
+    assert drawn_groups(rolled) == expected  # opens as `roll` says
+    assert errors(rolled) == []
+
+
+def test_legend_names_blocks_without_a_shortcut(
+    driver: Any, graph: nx.DiGraph, tmp_path: Path
+) -> None:
+    plain = resgen.checked_network(ROOT / "specs/plain34.yaml")
+    page = load(driver, tmp_path / "plain34.html", plain, level="block")
+    assert "— block with no shortcut" in page.find_element("id", "legend").text
+    assert errors(page) == []
+    page = load(driver, tmp_path / "resnet50.html", graph.graph["network"], level="block")
+    assert "no shortcut" not in page.find_element("id", "legend").text
+
+
+# One keystroke per character of the query: an input event, then the page laid out
+# (reading offsetHeight forces style and layout); as benchmarks/bench_html_search.py.
+KEYSTROKES = """
+const query = arguments[0], box = document.getElementById("search"), times = [];
+for (let k = 1; k <= query.length; k++) {
+  const t0 = performance.now();
+  box.value = query.slice(0, k);
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+  void document.body.offsetHeight;
+  times.push(performance.now() - t0);
+}
+return times;
+"""
+
+
+def test_search_keeps_up_with_typing_on_resnet1202(driver: Any, tmp_path: Path) -> None:
+    """Each keystroke under 0.3 s (the budget is 0.1 s; the bound is loose for busy machines).
+    The first characters match all 4,208 layers: drawing every row took over a second."""
+    net = resgen.checked_network(ROOT / "specs/cifar10/resnet1202_a.yaml")
+    page = load(driver, tmp_path / "resnet1202.html", net)
+    query = "layer3.150.conv1"
+    rounds = [page.execute_script(KEYSTROKES, query) for _ in range(3)]
+    per_key = [statistics.median(times) / 1e3 for times in zip(*rounds, strict=True)]
+    print(f"search on ResNet-1202: slowest keystroke {max(per_key) * 1e3:.1f} ms")
+    assert max(per_key) < 0.3, per_key
+    assert page.find_element("id", "layer-count").get_attribute("textContent") == "(1 of 4208)"
+    assert [r.text.split()[1] for r in css(page, "#layer-table tbody tr")] == [query]
     assert errors(page) == []

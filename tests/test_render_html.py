@@ -12,7 +12,10 @@ import networkx as nx
 import pytest
 
 import resgen
+from resgen.render import to_dot
 from resgen.render.html import embed_json, payload, to_html
+from resgen.render.style import SHORTCUTS, no_shortcut_legend
+from resgen.render.tree import build_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,10 +58,35 @@ def test_page_carries_every_layer_edge_and_block(graph: nx.DiGraph) -> None:
     assert (first["ch"], first["sc"], first["opt"]) == (1, "zeropad", "A")
 
 
-def test_roll_groups_runs(graph: nx.DiGraph) -> None:
-    tree = payload(graph.graph["network"], "block", roll=True)["tree"]
-    layer3 = next(g for g in tree if isinstance(g, dict) and g["n"] == "layer3")
-    assert [(g["k"], g["c"]) for g in layer3["items"]] == [("block", 1), ("run", 8)]
+def test_payload_carries_both_roll_states(graph: nx.DiGraph) -> None:
+    """The unrolled tree and the runs to fold, whichever view the page opens with."""
+    net = graph.graph["network"]
+    rolled, unrolled = payload(net, "block", roll=True), payload(net, "block", roll=False)
+    assert (rolled["roll"], unrolled["roll"]) == (True, False)
+    assert rolled["tree"] == unrolled["tree"] and rolled["runs"] == unrolled["runs"]
+    layer3 = next(g for g in rolled["tree"] if isinstance(g, dict) and g["n"] == "layer3")
+    assert [b["key"] for b in layer3["items"]] == [f"block:layer3.{i}" for i in range(9)]
+    runs = {run["key"]: run for run in rolled["runs"]}
+    assert sorted(runs) == sorted(  # the folds DOT draws with --roll
+        g.key for g in build_tree(net, roll=True).groups() if g.kind == "run"
+    )
+    run = runs["run:layer3.1 … layer3.8"]
+    assert (run["k"], run["c"]) == ("run", 8)
+    assert run["blocks"] == [f"block:layer3.{i}" for i in range(1, 9)]
+    assert "items" not in run  # its blocks are in the tree once, not twice
+    assert run["p"] == sum(b["p"] for b in layer3["items"][1:])
+
+
+def test_legend_entry_for_blocks_without_a_shortcut_matches_dot() -> None:
+    plain = resgen.build_graph(ROOT / "specs/cifar10/plain20.yaml")
+    data = payload(plain.graph["network"], "block", roll=False)
+    mark, text = no_shortcut_legend()
+    assert data["no_shortcut"] == {"mark": mark, "label": text}
+    assert text == f"block with {SHORTCUTS['none'].label}"
+    stages = [g for g in data["tree"] if isinstance(g, dict) and g["k"] == "stage"]
+    blocks = [b for stage in stages for b in stage["items"] if isinstance(b, dict)]
+    assert blocks and all(b["sc"] == "" for b in blocks)  # what the page's legend looks for
+    assert text in to_dot(plain.graph["network"], "block")
 
 
 def test_embedded_json_cannot_close_the_script() -> None:

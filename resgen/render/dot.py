@@ -26,6 +26,7 @@ from resgen.render.style import (
     Theme,
     branch_style,
     join_style,
+    no_shortcut_legend,
     op_color,
     shortcut_label,
     shortcut_style,
@@ -466,8 +467,8 @@ class _Writer:
                 _box_pair(line.color, line.dot_style, f"block, {shortcut_label(kind, options)}")
             )
         if legend.no_shortcut:
-            line = shortcut_style("none")
-            pairs.append(('<TD WIDTH="28">—</TD>', _text(f"block with {line.label}")))
+            mark, text = no_shortcut_legend()
+            pairs.append((f'<TD WIDTH="28">{html(mark)}</TD>', _text(text)))
         if legend.groups:  # one entry for every folded kind drawn: `stem, stage, head`
             kinds = ", ".join(legend.groups)
             text = f"{kinds}, folded: name, shapes, params · MACs"

@@ -26,6 +26,7 @@ from resgen.render.style import (
     SHORTCUTS,
     THEMES,
     join_style,
+    no_shortcut_legend,
     op_color,
 )
 from resgen.render.tree import Group, build_tree, merged_chains
@@ -80,7 +81,12 @@ def embed_json(data: Any) -> str:
 
 
 def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
-    """Everything the page shows, in data-flow order."""
+    """Everything the page shows, in data-flow order.
+
+    `tree` is the unrolled hierarchy and `runs` the runs of identical blocks that
+    the rolled view folds (each names its blocks), so the page switches between the
+    two without a new page; `roll` is the view it opens with.
+    """
     index = {name: i for i, name in enumerate(net.nodes)}
     joins = {node.id for node in net.nodes.values() if any(e.branch for e in node.inputs)}
     letters = {  # join -> the option letter of the shortcut into it (`B`, `D`), as DOT says
@@ -113,7 +119,9 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
             }
         )
     edges = [[index[u], index[v], e.kind, e.option, e.branch] for u, v, e in net.edges()]
-    tree = build_tree(net, roll)
+    tree = build_tree(net, roll=False)
+    runs = [group for group in build_tree(net, roll=True).groups() if group.kind == "run"]
+    mark, no_shortcut = no_shortcut_legend()
     ops = list(dict.fromkeys(n["op"] for n in nodes))
     return {
         "name": net.name,
@@ -125,6 +133,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
         "nodes": nodes,
         "edges": edges,
         "tree": [_item(item, index) for item in tree.items],
+        "runs": [{**_fields(run), "blocks": [block.key for block in run.items]} for run in runs],
         "colors": {op: op_color(op) for op in ops},
         "shortcuts": {
             kind: {"color": s.color, "dash": s.dash, "width": s.width, "label": s.label}
@@ -134,6 +143,7 @@ def payload(net: Network, level: str, roll: bool) -> dict[str, Any]:
             branch: {"color": s.color, "dash": s.dash, "width": s.width, "label": s.label}
             for branch, s in BRANCHES.items()
         },
+        "no_shortcut": {"mark": mark, "label": no_shortcut},
         "joins": {op: {"symbol": s.symbol, "label": s.label} for op, s in JOINS.items()},
         "themes": {name: vars(t) for name, t in THEMES.items()},
         "change": CHANGE_COLOR,
@@ -184,6 +194,11 @@ def merged_payload(net: Network, data: dict[str, Any]) -> dict[str, Any]:
 def _item(item: str | Group, index: dict[str, int]) -> int | dict[str, Any]:
     if not isinstance(item, Group):
         return index[item]
+    return {**_fields(item), "items": [_item(child, index) for child in item.items]}
+
+
+def _fields(item: Group) -> dict[str, Any]:
+    """A group's own facts, without its items."""
     entry: dict[str, Any] = {
         "key": item.key,
         "k": item.kind,
@@ -196,7 +211,6 @@ def _item(item: str | Group, index: dict[str, int]) -> int | dict[str, Any]:
         "m": item.macs,
         "a": item.activations,
         "ch": 1 if item.changes_shape else 0,
-        "items": [_item(child, index) for child in item.items],
     }
     if item.kind in {"block", "run"}:
         entry["sc"] = item.shortcut

@@ -103,6 +103,14 @@ def shortcut_style(kind: str) -> LineStyle:
     return SHORTCUTS.get(kind, _OTHER_SHORTCUT)
 
 
+NO_SHORTCUT_MARK = "—"  # the legend's sample for a block without a shortcut (no line to draw)
+
+
+def no_shortcut_legend() -> tuple[str, str]:
+    """The legend entry of a block without a shortcut, in both renderings: mark, text."""
+    return NO_SHORTCUT_MARK, f"block with {shortcut_style('none').label}"
+
+
 BRANCHES: dict[str, LineStyle] = {
     "gate": LineStyle("#009E73", "solid", "", 1.8, "gate branch T(x)"),
 }

@@ -11,11 +11,38 @@
   var GAP = 22, PAD = 10, PAD_BOTTOM = 16, HEADER = 20, COL_GAP = 34, LANE = 34, LINE = 14;
 
   // ------------------------------------------------------------------ the hierarchy
+  // DATA.tree is the unrolled tree; DATA.runs the runs of identical blocks that the
+  // rolled view folds into one group each (named by their block keys, in order).
+  var tree = DATA.tree;     // the tree drawn now: unrolled, or rolled
+  var rolled = false;
   var groups = {};          // key -> group
   var parentOf = {};        // group key -> parent group key (or null)
   var chainOf = [];         // node index -> group keys, outermost first
   var blockOf = [];         // node index -> block group (or null)
   var order = [];           // group keys in data-flow order
+  var runAt = {};           // first block key -> its run
+  DATA.runs.forEach(function (run) { runAt[run.blocks[0]] = run; });
+  function rollUp(items) {  // the same items, each run of identical blocks folded
+    var out = [];
+    for (var k = 0; k < items.length; k++) {
+      var it = items[k];
+      if (typeof it === "number") { out.push(it); continue; }
+      var run = runAt[it.key];
+      if (run) {
+        out.push(Object.assign({}, run, { items: items.slice(k, k + run.blocks.length) }));
+        k += run.blocks.length - 1;
+      } else if (it.k === "block") out.push(it);
+      else out.push(Object.assign({}, it, { items: rollUp(it.items) }));
+    }
+    return out;
+  }
+  var rolledTree = null;    // built on first use
+  function useTree(roll) {
+    rolled = !!roll && DATA.runs.length > 0;
+    tree = rolled ? rolledTree || (rolledTree = rollUp(DATA.tree)) : DATA.tree;
+    groups = {}; parentOf = {}; chainOf = []; blockOf = []; order = [];
+    walk(tree, []);
+  }
   function walk(items, chain) {
     items.forEach(function (item) {
       if (typeof item === "number") {
@@ -31,7 +58,7 @@
       walk(item.items, chain.concat([item.key]));
     });
   }
-  walk(DATA.tree, []);
+  useTree(DATA.roll);
   var shortName = N.map(function (n, i) {
     var b = blockOf[i];
     return b && n.id.indexOf(b.n + ".") === 0 ? n.id.slice(b.n.length + 1) : n.id;
@@ -71,7 +98,8 @@
     }
     return String(x);
   }
-  function commas(x) { return Number(x).toLocaleString("en-US"); }
+  var NUMBER = new Intl.NumberFormat("en-US");  // much faster than toLocaleString per call
+  function commas(x) { return NUMBER.format(x); }
   function bytes(x) {
     var units = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
     while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
@@ -215,7 +243,7 @@
   var root = null;
   function layout() {
     at = {}; lanes = {}; clusters = []; visible = [];
-    var col = column(DATA.tree.map(build));
+    var col = column(tree.map(build));
     root = { L: col.L + 20, R: col.R + 20, h: col.h + 40 };
     placeColumn(col, root.L, 20);
   }
@@ -384,6 +412,13 @@
     render();
     return true;
   }
+  function setRoll(on) {
+    useTree(on);
+    rollBox.checked = rolled;
+    render();
+    fit(true);
+    return rolled;
+  }
   function expandAll() { order.forEach(function (k) { expanded[k] = true; }); render(); }
   function collapseAll() { expanded = {}; render(); fit(true); }
   function reveal(i) {
@@ -522,11 +557,48 @@
     ["largest activation", commas(maxAct) + " (" + bytes(4 * maxAct) + ")"]
   ].map(function (r) { return "<tr><td>" + esc(r[0]) + "</td><td>" + esc(r[1]) + "</td></tr>"; }).join("");
 
+  // The table draws only the rows in view (and some either side) between two spacer
+  // rows, so a search or a scroll costs the same for 4,000 layers as for 100. Rows are
+  // one fixed height (CSS) and the columns fixed widths, measured once from the data.
   var tbody = document.querySelector("#layer-table tbody");
+  var wrap = document.getElementById("table-wrap");
   var sortCol = "idx", sortDir = 1, filter = "";
-  function shapeSize(s) { return s.split("×").reduce(function (p, v) { return p * (+v || 1); }, 1); }
-  function sortedRows() {
-    var rows = layerIdx.filter(function (i) { return !filter || N[i].id.toLowerCase().indexOf(filter) >= 0; });
+  var lowerId = N.map(function (n) { return n.id.toLowerCase(); });  // what search matches
+  var COLS = ["idx", "id", "op", "s", "p", "m", "a"], NUMERIC = { idx: 1, p: 1, m: 1, a: 1 };
+  function cellText(i, col) {
+    var n = N[i];
+    return col === "idx" ? String(i) : col === "p" || col === "m" || col === "a" ? commas(n[col]) : n[col];
+  }
+  var cells = [];  // node index -> its row's cells, built when first drawn
+  function rowCells(i) {
+    if (cells[i] === undefined) {
+      cells[i] = COLS.map(function (col) {
+        return (NUMERIC[col] ? '<td class="num">' : "<td>") + esc(cellText(i, col)) + "</td>";
+      }).join("");
+    }
+    return cells[i];
+  }
+  (function fixColumns() {  // widths from the longest texts; the layer name takes the rest
+    var table = document.getElementById("layer-table"), group = document.createElement("colgroup"), total = 0;
+    COLS.forEach(function (col) {
+      var th = table.querySelector('th[data-col="' + col + '"]');
+      var texts = layerIdx.map(function (i) { return cellText(i, col); });
+      texts.sort(function (a, b) { return b.length - a.length; });
+      var w = textWidth(th.textContent, 11, true);  // the sort arrow may spill into the next header's blank
+      texts.slice(0, 8).forEach(function (t) { w = Math.max(w, textWidth(t, 11, false)); });
+      w = Math.round(w + 9);  // and the cell's padding
+      var c = document.createElement("col");
+      if (col !== "id") c.style.width = w + "px";
+      total += w;
+      group.appendChild(c);
+    });
+    table.insertBefore(group, table.firstChild);
+    table.style.minWidth = total + "px";
+  })();
+  var sorted = null;  // layerIdx in the table's order; rebuilt when the order changes
+  var collate = new Intl.Collator().compare;
+  function sortOrder() {
+    if (sorted) return sorted;
     var key = function (i) {
       var n = N[i];
       switch (sortCol) {
@@ -534,53 +606,88 @@
         case "p": return n.p; case "m": return n.m; case "a": return n.a; default: return i;
       }
     };
-    rows.sort(function (a, b) {
-      var ka = key(a), kb = key(b);
-      var c = typeof ka === "string" ? ka.localeCompare(kb) : ka - kb;
+    var keys = {};
+    layerIdx.forEach(function (i) { keys[i] = key(i); });
+    sorted = layerIdx.slice().sort(function (a, b) {
+      var ka = keys[a], kb = keys[b];
+      var c = typeof ka === "string" ? collate(ka, kb) : ka - kb;
       return (c || a - b) * sortDir;
     });
-    return rows;
+    return sorted;
   }
+  function shapeSize(s) { return s.split("×").reduce(function (p, v) { return p * (+v || 1); }, 1); }
+  var rows = [];        // the rows the table holds now, in order (filtered)
+  var ROW = 20;         // px, as the CSS sets it; measured once drawn
+  var CHUNK = 25;       // rows drawn beyond the view, and the step the window moves by
+  var drawn = "";       // the window drawn, to skip a scroll that does not move it
+  var measured = false;
   function renderTable() {
-    var rows = sortedRows();
-    tbody.innerHTML = rows.map(function (i) {
-      var n = N[i];
-      return '<tr data-node="' + i + '"' + (i === selected ? ' class="sel"' : "") + '><td class="num">' + i + "</td><td>" + esc(n.id) + "</td><td>" + esc(n.op) +
-        "</td><td>" + esc(n.s) + '</td><td class="num">' + commas(n.p) + '</td><td class="num">' + commas(n.m) +
-        '</td><td class="num">' + commas(n.a) + "</td></tr>";
-    }).join("");
+    var all = sortOrder();
+    rows = filter ? all.filter(function (i) { return lowerId[i].indexOf(filter) >= 0; }) : all;
     document.getElementById("layer-count").textContent = "(" + rows.length + (filter ? " of " + layerIdx.length : "") + ")";
     document.querySelectorAll("#layer-table th").forEach(function (th) {
       if (th.getAttribute("data-col") === sortCol) th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
       else th.removeAttribute("aria-sort");
     });
+    wrap.scrollTop = 0;
+    drawRows(true);
   }
+  function spacer(count) {
+    return count ? '<tr class="pad"><td colspan="' + COLS.length + '" style="height:' + count * ROW + 'px"></td></tr>' : "";
+  }
+  function drawRows(force) {
+    var top = wrap.scrollTop, height = wrap.clientHeight || 600;
+    var first = Math.max(0, (Math.floor(top / ROW / CHUNK) - 1) * CHUNK);
+    var last = Math.min(rows.length, (Math.ceil((top + height) / ROW / CHUNK) + 1) * CHUNK);
+    var span = rows.length + ":" + first + "-" + last;
+    if (!force && span === drawn) return;
+    drawn = span;
+    var html = spacer(first);
+    for (var k = first; k < last; k++) {
+      var i = rows[k];
+      html += '<tr data-node="' + i + '"' + (i === selected ? ' class="sel"' : "") + ">" + rowCells(i) + "</tr>";
+    }
+    tbody.innerHTML = html + spacer(rows.length - last);
+    if (!measured && last > first) {  // the real row height, once (zoom, fonts)
+      measured = true;
+      var h = tbody.querySelector("tr[data-node]").getBoundingClientRect().height;
+      if (h > 0 && Math.abs(h - ROW) > 0.01) { ROW = h; drawRows(true); }
+    }
+  }
+  wrap.addEventListener("scroll", function () { drawRows(false); });
   document.querySelector("#layer-table thead").addEventListener("click", function (ev) {
     var th = ev.target.closest("th");
     if (!th) return;
     var col = th.getAttribute("data-col");
     if (col === sortCol) sortDir = -sortDir;
     else { sortCol = col; sortDir = col === "idx" || col === "id" || col === "op" ? 1 : -1; }
+    sorted = null;
     renderTable();
   });
   tbody.addEventListener("click", function (ev) {
-    var tr = ev.target.closest("tr");
+    var tr = ev.target.closest("tr[data-node]");
     if (tr) reveal(+tr.getAttribute("data-node"));
   });
-  function highlightRow(i) {
-    tbody.querySelectorAll("tr.sel").forEach(function (tr) { tr.classList.remove("sel"); });
-    var tr = tbody.querySelector('tr[data-node="' + i + '"]');
-    if (tr) { tr.classList.add("sel"); tr.scrollIntoView({ block: "nearest" }); }
+  function highlightRow(i) {  // scroll the table to the row (as scrollIntoView "nearest")
+    var k = rows.indexOf(i);
+    if (k >= 0) {
+      var head = document.querySelector("#layer-table thead").offsetHeight;
+      if (k * ROW < wrap.scrollTop) wrap.scrollTop = k * ROW;
+      else if (head + (k + 1) * ROW > wrap.scrollTop + wrap.clientHeight) wrap.scrollTop = head + (k + 1) * ROW - wrap.clientHeight;
+    }
+    drawRows(true);
   }
 
   // ------------------------------------------------------------------ search
+  // Only the table and the count change as one types: no layout, no diagram redrawn.
   var search = document.getElementById("search"), matches = [], cursor = 0;
   search.addEventListener("input", function () {
     filter = search.value.trim().toLowerCase();
-    matches = filter ? layerIdx.filter(function (i) { return N[i].id.toLowerCase().indexOf(filter) >= 0; }) : [];
+    renderTable();
+    var inOrder = sortCol === "idx" && sortDir > 0;  // Enter steps through them in data-flow order
+    matches = !filter ? [] : inOrder ? rows : rows.slice().sort(function (a, b) { return a - b; });
     cursor = 0;
     document.getElementById("search-count").textContent = filter ? matches.length + " found" : "";
-    renderTable();
   });
   search.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter" || !matches.length) return;
@@ -605,6 +712,9 @@
       s += '<span class="row"><svg width="30" height="8"><line x1="0" y1="4" x2="30" y2="4" stroke="' + l.color + '" stroke-width="' + l.width + '"' + (l.dash ? ' stroke-dasharray="' + l.dash + '"' : "") + "/></svg> " + esc(l.label) + "</span>";
     });
     Object.keys(joins).forEach(function (j) { if (DATA.joins[j]) s += '<span class="row">' + esc(DATA.joins[j].label) + "</span>"; });
+    if (order.some(function (k) { return groups[k].k === "block" && !groups[k].sc; })) {  // as DOT's legend
+      s += '<span class="row no-shortcut"><span class="mark">' + esc(DATA.no_shortcut.mark) + "</span> " + esc(DATA.no_shortcut.label) + "</span>";
+    }
     if (order.some(function (k) { return groups[k].ch; })) s += '<span class="row" style="color:' + DATA.change + '">◆ shape changes</span>';
     return s;
   }
@@ -629,6 +739,13 @@
   document.getElementById("btn-fit").addEventListener("click", function () { fit(false); });
   document.getElementById("btn-expand").addEventListener("click", expandAll);
   document.getElementById("btn-collapse").addEventListener("click", collapseAll);
+  var rollBox = document.getElementById("roll");
+  rollBox.checked = rolled;
+  if (!DATA.runs.length) {
+    rollBox.disabled = true;
+    document.getElementById("roll-label").title = "no run of identical blocks to fold";
+  }
+  rollBox.addEventListener("change", function () { setRoll(rollBox.checked); });
   // ------------------------------------------------------------------ theme
   // follows the system (prefers-color-scheme) until the toggle picks one
   function setTheme(name) {
@@ -654,6 +771,7 @@
   window.resgen = {
     data: DATA, expand: function (key) { return toggle(key, true); }, collapse: function (key) { return toggle(key, false); },
     expandAll: expandAll, collapseAll: collapseAll, reveal: reveal, exportSVG: exportSVG,
-    isExpanded: function (key) { return !!expanded[key]; }
+    isExpanded: function (key) { return !!expanded[key]; },
+    setRoll: setRoll, isRolled: function () { return rolled; }
   };
 })();
