@@ -132,6 +132,7 @@ class _Writer:
         self.legend = _Legend()
         self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
         self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
+        self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
         for group in tree.groups():
             if group.kind == "block":
                 for node in group.nodes():
@@ -386,6 +387,13 @@ class _Writer:
         return None
 
     def header_ranks(self) -> None:
+        if self.spacers:  # the spaces would push each cluster's column a little aside
+            column = {quote(node) for node in self.main_column}
+            for index, line in enumerate(self.lines):
+                node, bracket, rest = line.lstrip().partition(" [")
+                if bracket and node in column:
+                    indent = line[: len(line) - len(line.lstrip())]
+                    self.lines[index] = f'{indent}{node} [group="main", {rest}'
         for spacer, first in self.spacers:
             self.lines.append(f"  {{ rank=same; {quote(spacer)}; {quote(first)}; }}")
             self.lines.append(f"  {quote(spacer)} -> {quote(first)} [style=invis];")
@@ -446,6 +454,7 @@ class _Writer:
                 pairs += [("penwidth", line.width), ("weight", 1)]
             else:
                 pairs.append(("weight", MAIN_WEIGHT))
+                self.main_column.update((a, b))
             if self.level == "layer" and data.branch:
                 pairs.append(("arrowhead", join_style(self.net.nodes[target].op).arrowhead))
             self.lines.append(f"  {quote(a)} -> {quote(b)} {attrs(pairs)};")
