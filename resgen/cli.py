@@ -423,7 +423,8 @@ def render(
         bool,
         typer.Option(
             "--fit/--no-fit",
-            help="Roll up (or refuse) a PNG or PDF too large to open (default: fit).",
+            help="Roll up a diagram too large to lay out in seconds (over 1,500 nodes), and roll "
+            "up (or refuse) a PNG or PDF too large to open (default: fit).",
         ),
     ] = True,
     side_by_side: Annotated[

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from resgen.render.fit import PNG_MAX_PX, Size, TooLarge, fitted
+from resgen.render.fit import (
+    LAYOUT_MAX_NODES,
+    PNG_MAX_PX,
+    Size,
+    TooLarge,
+    fitted,
+    light_enough,
+    node_count,
+)
 from resgen.render.paths import shown_file
 from resgen.render.quiet import filtered, noise
 from tests.conftest import SPECS, need
@@ -149,6 +157,38 @@ def test_fitted_refuses_what_never_fits() -> None:
     heights = {("stage", False): 90000, ("stage", True): 90000}
     with pytest.raises(TooLarge, match="-f svg"):
         fitted("pdf", "stage", False, 96, fake_sizes(heights))
+
+
+def test_too_many_nodes_to_lay_out_rolls_then_coarsens_and_says_so() -> None:
+    notes: list[str] = []
+    counts = {("layer", False): 4812, ("layer", True): 120, ("block", True): 40, ("stage", True): 6}
+    assert light_enough("layer", False, lambda *a: counts[a], notes.append) == ("layer", True)
+    assert len(notes) == 1 and "4,812 nodes" in notes[0] and "layer level, rolled" in notes[0]
+    assert light_enough("block", True, lambda *a: counts[a], notes.append) == ("block", True)
+    counts[("layer", True)] = LAYOUT_MAX_NODES + 1
+    assert light_enough("layer", False, lambda *a: counts[a], notes.append) == ("block", True)
+    counts = {("stage", False): 9999, ("stage", True): 9999}  # the last try is drawn anyway
+    assert light_enough("stage", False, lambda *a: counts[a], notes.append) == ("stage", True)
+    assert len(notes) == 3
+
+
+def test_node_count_counts_node_statements_not_edges() -> None:
+    dot = 'digraph "x" {\n  graph [rankdir="TB"];\n  "a" [label="a"];\n  "b \\" c" [x=1];\n'
+    dot += '  "a" -> "b \\" c" [label="e"];\n  { rank=same; "a"; "b \\" c"; }\n}\n'
+    assert node_count(dot) == 2
+
+
+def test_resnet1202_svg_rolls_up_with_a_note_and_in_seconds() -> None:
+    need("pygraphviz")
+    from resgen import checked_network
+    from resgen.render import render
+
+    net = checked_network(SPECS / "cifar10" / "resnet1202_a.yaml")
+    notes: list[str] = []
+    svg = render(net, "svg", level="layer", note=notes.append)
+    assert len(notes) == 1 and "drawn at layer level, rolled instead" in notes[0]
+    assert b"\xc3\x97199" in svg  # the run of 199 blocks, marked ×199
+    assert len(svg) < 1_000_000
 
 
 def test_resnet1202_png_rolls_up_with_a_note(tmp_path: Path) -> None:

@@ -56,9 +56,10 @@ def render(
 ) -> bytes:
     """The diagram of `net` in `fmt` (svg, png, pdf, dot or html), as bytes.
 
-    `dpi` sets a PNG's resolution (96 by default). A PNG or PDF over the size
-    Graphviz or a PDF viewer handles is drawn rolled, or at a coarser level,
-    and `note` (else stderr) is told; RenderError if even the stage level is too
+    `dpi` sets a PNG's resolution (96 by default). A diagram of more nodes than
+    Graphviz lays out in seconds (`fit.LAYOUT_MAX_NODES`) is drawn rolled, or at a
+    coarser level, and so is a PNG or PDF over the size Graphviz or a PDF viewer
+    handles; `note` (else stderr) is told; RenderError if even the stage level is too
     large. `fit=False` draws it as asked. `merge` draws each conv-norm-act run as
     one node. `options` go to `to_dot`.
     """
@@ -73,6 +74,13 @@ def render(
     options = {"direction": direction, "theme_name": theme, **options}
     if merge:
         options["merge"] = True
+    if fmt in ("svg", "png", "pdf") and fit:
+        from resgen.render.fit import light_enough, node_count
+
+        def count(at: str, rolled: bool) -> int:
+            return node_count(to_dot(net, level=at, roll=rolled, **options))
+
+        level, roll = light_enough(level, roll, count, note)
     if fmt in ("png", "pdf") and fit:
         from resgen.render.fit import TooLarge, fitted, svg_size
 

@@ -37,6 +37,8 @@ from resgen.render.tree import Group, Tree, build_tree, merged_chains, suffix
 LEVELS = ("stage", "block", "layer")
 FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
 MAIN_WEIGHT = 8  # keeps the main branch a straight column
+LR_LABELLOC = "b"  # shortcuts in LR mostly pass above a block: its label goes below
+HEADER = "header:"  # id prefix of the invisible node that keeps a cluster's label clear
 
 
 def quote(text: str) -> str:
@@ -141,6 +143,9 @@ class _Writer:
         self.run_of: dict[str, tuple[str, int]] = {}  # node -> (run, block index in it)
         self.block_of: dict[str, Group] = {}
         self.legend = _Legend()
+        self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
+        self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
+        self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
         for group in tree.groups():
             if group.kind == "block":
                 for node in group.nodes():
@@ -207,6 +212,7 @@ class _Writer:
         for item in self.tree.items:
             self.item(item, "  ")
         self.edges()
+        self.header_ranks()
         self.write_legend()
         out.append("}")
         return "\n".join(out) + "\n"
@@ -346,9 +352,13 @@ class _Writer:
                 pairs += [("style", "rounded,filled,dashed")]
                 label += "<BR/>" + html(f"({group.count} identical blocks, the first drawn)")
         pairs += [("label", f"<{label}>"), ("labeljust", "l"), ("fontname", FONT)]
+        if self.direction == "LR":
+            pairs.append(("labelloc", LR_LABELLOC))
         pairs.append(("fontsize", 11 if group.kind in {"block", "run"} else 12))
         for key, value in pairs:
             out.append(f"{inner}{attrs([(key, value)])[1:-1]};")
+        if self.direction == "TB":
+            self.header_space(group, label, inner)
         if group.kind == "run":
             first = group.items[0]
             self.item(first, inner)
@@ -362,6 +372,56 @@ class _Writer:
             for item in group.items:
                 self.item(item, inner)
         out.append(f"{indent}}}")
+
+    # ------------------------------------------------------------------ header space
+
+    # Graphviz does not route edges around a cluster's label, so an edge entering a
+    # stage or block from above would strike through its header. The innermost
+    # cluster at the top of each nest gets an invisible node on its first rank, left
+    # of its first node, as wide as the widest label of that nest: the labels sit
+    # above it, and the edges come in to the right of them.
+
+    def header_space(self, group: Group, label: str, indent: str) -> None:
+        size = 11 if group.kind in {"block", "run"} else 12
+        self.headers.append(f'<FONT POINT-SIZE="{size}">{label}</FONT>')
+        first = group.items[0] if group.items else None
+        if isinstance(first, Group) and not self.collapsed(first):
+            return  # the nest goes on: the innermost cluster holds the space
+        node = HEADER + group.key
+        start = self.first_drawn(group)
+        if start is not None:
+            self.spacers.append((node, start))
+            pairs: list[tuple[str, str | float | int]] = [
+                ("label", "<" + "<BR/>".join(self.headers) + ">"),
+                ("shape", "plaintext"),
+                ("style", "invis"),
+                ("margin", 0),
+                ("height", 0),
+            ]
+            self.lines.append(f"{indent}{quote(node)} {attrs(pairs)};")
+        self.headers = []
+
+    def first_drawn(self, group: Group) -> str | None:
+        """The id the first node of `group` is drawn with (a layer, or a folded group)."""
+        for item in group.items:
+            if isinstance(item, Group):
+                if self.collapsed(item):
+                    return item.key
+                return self.first_drawn(item)
+            return item
+        return None
+
+    def header_ranks(self) -> None:
+        if self.spacers:  # the spaces would push each cluster's column a little aside
+            column = {quote(node) for node in self.main_column}
+            for index, line in enumerate(self.lines):
+                node, bracket, rest = line.lstrip().partition(" [")
+                if bracket and node in column and 'group="main"' not in rest:
+                    indent = line[: len(line) - len(line.lstrip())]
+                    self.lines[index] = f'{indent}{node} [group="main", {rest}'
+        for spacer, first in self.spacers:
+            self.lines.append(f"  {{ rank=same; {quote(spacer)}; {quote(first)}; }}")
+            self.lines.append(f"  {quote(spacer)} -> {quote(first)} [style=invis];")
 
     # ------------------------------------------------------------------ edges
 
@@ -422,6 +482,7 @@ class _Writer:
                 pairs += [("penwidth", line.width), ("weight", 1)]
             else:
                 pairs.append(("weight", MAIN_WEIGHT))
+                self.main_column.update((a, b))
             if self.level == "layer" and data.branch:
                 pairs.append(("arrowhead", join_style(self.net.nodes[target].op).arrowhead))
             self.lines.append(f"  {quote(a)} -> {quote(b)} {attrs(pairs)};")

@@ -6,6 +6,11 @@ up to 14,400 pt (200 in) a side. A diagram over those limits is redrawn coarser,
 first folding runs of identical blocks (`roll`), then at a coarser level, and
 each step is said on stderr; when even the stage level is too large it is
 refused with a message (`fit=False` draws it as asked).
+
+Graphviz's layout time grows faster than the number of nodes: ResNet-152 at
+layer level (about 600 nodes) takes a second, CIFAR ResNet-1202 (4,200) half a
+minute or more. Any Graphviz format (SVG included) with more than
+`LAYOUT_MAX_NODES` nodes is drawn rolled, or coarser, the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ PDF_MAX_PT = 14400  # Acrobat's (and most viewers') largest page side: 200 in
 DEFAULT_DPI = 96  # Graphviz's bitmap resolution
 LIMITED = ("png", "pdf")
 COARSER = {"layer": "block", "block": "stage"}
+LAYOUT_MAX_NODES = 1500  # Graphviz lays this many out in a few seconds
+_NODE = re.compile(r'^\s*"(?:[^"\\]|\\.)*" \[', re.MULTILINE)  # `"id" [...]`, not an edge
 
 
 class TooLarge(Exception):
@@ -107,6 +114,42 @@ def fitted(
         f"{describe(*tries[-1])}; draw -f svg (no size limit), a lower --dpi, "
         "or --no-fit to draw it anyway"
     )
+
+
+def node_count(dot: str) -> int:
+    """How many nodes a DOT text from `to_dot` declares (one statement each)."""
+    return len(_NODE.findall(dot))
+
+
+def light_enough(
+    level: str,
+    roll: bool,
+    count: Callable[[str, bool], int],
+    note: Callable[[str], None] | None = None,
+) -> tuple[str, bool]:
+    """The (level, roll) to draw at: as asked where Graphviz lays it out in seconds
+    (at most `LAYOUT_MAX_NODES` nodes), else rolled, else coarser (stage level,
+    rolled, in the end), saying so."""
+    tries = [(level, roll)]
+    if not roll:
+        tries.append((level, True))
+    coarser = COARSER.get(level)
+    while coarser:
+        tries.append((coarser, True))
+        coarser = COARSER.get(coarser)
+    first = 0
+    for this_level, this_roll in tries:
+        nodes = count(this_level, this_roll)
+        if nodes <= LAYOUT_MAX_NODES or (this_level, this_roll) == tries[-1]:
+            if (this_level, this_roll) != (level, roll):
+                (note or _stderr)(
+                    f"note: at {describe(level, roll)} the diagram has {first:,} nodes, more "
+                    f"than the {LAYOUT_MAX_NODES:,} Graphviz lays out in a few seconds; drawn at "
+                    f"{describe(this_level, this_roll)} instead (--no-fit draws it as asked)"
+                )
+            return this_level, this_roll
+        first = first or nodes
+    return level, roll  # not reached: the last try always returns
 
 
 def _stderr(text: str) -> None:

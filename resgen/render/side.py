@@ -74,6 +74,8 @@ def _prefixed(line: str, prefix: str) -> str:
     if found := _NODE.match(line):
         indent, a, tail = found.groups()
         return f'{indent}"{prefix}{a}"{tail or ""};'
+    if line.lstrip().startswith("{ rank=same;"):  # a header's space beside its first node
+        return re.sub(_ID, lambda m: f'"{prefix}{m.group(1)}"', line)
     return line
 
 
