@@ -39,6 +39,7 @@ FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
 MAIN_WEIGHT = 8  # keeps the main branch a straight column
 LR_LABELLOC = "b"  # shortcuts in LR mostly pass above a block: its label goes below
 HEADER = "header:"  # id prefix of the invisible node that keeps a cluster's label clear
+BREAK = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of a cluster's header
 
 
 def quote(text: str) -> str:
@@ -331,26 +332,32 @@ class _Writer:
             ("color", colors.border),
         ]
         pairs.append(("fontcolor", colors.text))
+        # a header's name on its first line, the shape change and notes below: the
+        # narrower label needs a narrower space beside the nodes (`header_space`)
         if group.kind == "stage":
             shapes = f"{format_shape(group.in_shape)} → {format_shape(group.shape)}"
-            label = f"<B>{label}</B>  {html(shapes)}"
+            label = f"<B>{label}</B>{BREAK}{html(shapes)}"
             pairs = [("style", "rounded,filled"), ("fillcolor", colors.cluster)]
             pairs += [("color", colors.border), ("fontcolor", colors.text)]
         elif group.kind in {"block", "run"}:
-            if not group.shortcut:
-                self.legend.no_shortcut = True
-                label += html("  (no shortcut)")
+            notes = []
             if group.changes_shape:
                 self.legend.shape_change = "border"
                 shapes = f"◆ {format_shape(group.in_shape)} → {format_shape(group.shape)}"
-                label += f'  <FONT COLOR="{CHANGE_COLOR}">{html(shapes)}</FONT>'
+                notes.append(f'<FONT COLOR="{CHANGE_COLOR}">{html(shapes)}</FONT>')
                 pairs = [("style", "rounded,filled"), ("color", CHANGE_COLOR), ("penwidth", 2)]
             else:
                 pairs = [("style", "rounded,filled"), ("color", colors.border)]
+            if not group.shortcut:
+                self.legend.no_shortcut = True
+                notes.append(html("(no shortcut)"))
             pairs += [("fillcolor", colors.block), ("fontcolor", colors.text)]
             if group.kind == "run":
                 pairs += [("style", "rounded,filled,dashed")]
-                label += "<BR/>" + html(f"({group.count} identical blocks, the first drawn)")
+                notes.append(html(f"({group.count} identical blocks, the first drawn)"))
+            label += "".join(BREAK + note for note in notes)
+        if BREAK in label:
+            label += BREAK  # the last line left-aligned too (no empty line follows)
         pairs += [("label", f"<{label}>"), ("labeljust", "l"), ("fontname", FONT)]
         if self.direction == "LR":
             pairs.append(("labelloc", LR_LABELLOC))
@@ -383,6 +390,7 @@ class _Writer:
 
     def header_space(self, group: Group, label: str, indent: str) -> None:
         size = 11 if group.kind in {"block", "run"} else 12
+        label = label.removesuffix(BREAK)  # the lines are joined below: no empty one
         self.headers.append(f'<FONT POINT-SIZE="{size}">{label}</FONT>')
         first = group.items[0] if group.items else None
         if isinstance(first, Group) and not self.collapsed(first):
