@@ -7,6 +7,7 @@ run of identical blocks with `roll`); `stage` one node per stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,9 @@ MAIN_WEIGHT = 8  # keeps the main branch a straight column
 LR_LABELLOC = "b"  # shortcuts in LR mostly pass above a block: its label goes below
 HEADER = "header:"  # id prefix of the invisible node that keeps a cluster's label clear
 BREAK = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of a cluster's header
+EM = 0.66  # a DejaVu Sans character's advance in ems, on the wide side (estimates)
+NODE_MARGIN = 7.2  # points: the node margin of 0.1 inch, each side
+MIN_WIDTH = 54  # points: Graphviz's default minimum node width, 0.75 inch
 
 
 def quote(text: str) -> str:
@@ -147,6 +151,9 @@ class _Writer:
         self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
         self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
         self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
+        self.widths: dict[str, float] = {}  # drawn node -> its width in points, estimated
+        self.lr_labels: list[tuple[int, Group, str, str]] = []  # (line, cluster, label, indent)
+        self.drawn_edges: list[tuple[str, str]] = []
         for group in tree.groups():
             if group.kind == "block":
                 for node in group.nodes():
@@ -214,6 +221,7 @@ class _Writer:
             self.item(item, "  ")
         self.edges()
         self.header_ranks()
+        self.indent_lr_labels()
         self.write_legend()
         out.append("}")
         return "\n".join(out) + "\n"
@@ -261,6 +269,7 @@ class _Writer:
             text = merged_text(merged) if len(chain) > 1 else describe(op, data.args, data.shape)
             label = node_label(short, op, text)
             pairs = [("label", label), ("fillcolor", op_color(op))]
+        self.widths[node] = width(str(pairs[0][1]), float(dict(pairs).get("fontsize", 10)))
         if self.merge and self.on_main_lane(node):
             pairs.append(("group", "main"))  # with the main edges' weight: one straight lane
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
@@ -304,6 +313,7 @@ class _Writer:
         each = f"{compact(group.params)} params · {compact(group.macs)} MACs"
         rows.append(html(each))
         label = "<" + "<BR/>".join(rows) + ">"
+        self.widths[group.key] = width("\n".join(rows), 10)
         tooltip = f"{group.name}\n{change}\n{group.params:,} parameters\n{group.macs:,} MACs"
         pairs = [("label", label), *pairs, ("tooltip", tooltip)]
         self.lines.append(f"{indent}{quote(group.key)} {attrs(pairs)};")
@@ -362,7 +372,10 @@ class _Writer:
         if self.direction == "LR":
             pairs.append(("labelloc", LR_LABELLOC))
         pairs.append(("fontsize", 11 if group.kind in {"block", "run"} else 12))
+        at = -1  # left to right, the label's line: rewritten once the nodes are known
         for key, value in pairs:
+            if key == "label" and self.direction == "LR":
+                at = len(out)
             out.append(f"{inner}{attrs([(key, value)])[1:-1]};")
         if self.direction == "TB":
             self.header_space(group, label, inner)
@@ -378,7 +391,31 @@ class _Writer:
         else:
             for item in group.items:
                 self.item(item, inner)
+        if at >= 0:
+            self.lr_labels.append((at, group, label, inner))
         out.append(f"{indent}}}")
+
+    def indent_lr_labels(self) -> None:
+        """Left to right, a shortcut from outside a cluster may dip below its first node,
+        past the start of its label: where an edge from outside comes in beyond the
+        first node, the label begins right of the first rank's middle (the first node's
+        estimated half width, and a little)."""
+        for at, group, label, inner in self.lr_labels:
+            start = self.first_drawn(group)
+            inside = {self.rep[node] for node in group.nodes()}
+            if start is None or not any(
+                a not in inside and b in inside and b != start for a, b in self.drawn_edges
+            ):
+                continue
+            indent = self.widths.get(start, MIN_WIDTH) / 2 + 6
+            self.lines[at] = f"{inner}label={self.lr_label(label, indent)};"
+
+    def lr_label(self, label: str, indent: float) -> str:
+        return (
+            '<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
+            f'<TD WIDTH="{round(indent)}"></TD><TD ALIGN="LEFT" BALIGN="LEFT">{label}</TD>'
+            "</TR></TABLE>>"
+        )
 
     # ------------------------------------------------------------------ header space
 
@@ -460,6 +497,7 @@ class _Writer:
             if a == b or (a, b) in seen or self.crosses_run(source, target):
                 continue
             seen.add((a, b))
+            self.drawn_edges.append((a, b))
             todo.append((source, target, a, b, data))
         chosen: dict[str, tuple[str, str]] = {}  # drawn source -> (target, its kind)
         for source, target, a, b, data in todo:
@@ -601,3 +639,12 @@ def _box_pair(color: str, style: str, text: str) -> tuple[str, str]:
     )
     sample = f'<TD BORDER="2" COLOR="{color}"{cell_style} WIDTH="28"> </TD>'
     return sample, _text(text)
+
+
+def width(label: str, size: float) -> float:
+    """A node's width in points, estimated on the wide side from its label's longest line
+    (HTML tags dropped, entities counted as one character)."""
+    text = re.sub(r"<BR/>", "\n", label.removeprefix("<").removesuffix(">"))
+    text = re.sub(r"&[a-z#0-9]+;", "x", re.sub(r"<[^>]*>", "", text))
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    return max(MIN_WIDTH, longest * size * EM + 2 * NODE_MARGIN)
