@@ -44,6 +44,8 @@ BREAK = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of a cluster's header
 EM = 0.66  # a DejaVu Sans character's advance in ems, on the wide side (estimates)
 NODE_MARGIN = 7.2  # points: the node margin of 0.1 inch, each side
 MIN_WIDTH = 54  # points: Graphviz's default minimum node width, 0.75 inch
+RANKSEP = 0.32 * 72  # points: the graph's ranksep
+SHORT = 3  # ranks: an edge dipping into a cluster this far in is one curve (LR labels)
 
 
 def quote(text: str) -> str:
@@ -403,11 +405,21 @@ class _Writer:
         for at, group, label, inner in self.lr_labels:
             start = self.first_drawn(group)
             inside = {self.rep[node] for node in group.nodes()}
-            if start is None or not any(
-                a not in inside and b in inside and b != start for a, b in self.drawn_edges
-            ):
+            heads = {b for a, b in self.drawn_edges if a not in inside and b in inside}
+            heads.discard(start)
+            if start is None or not heads:
                 continue
             indent = self.widths.get(start, MIN_WIDTH) / 2 + 6
+            # a few ranks in, the edge is one curve through the innermost cluster's
+            # label band: that label then begins right of the edge's head
+            lane = [n for n in dict.fromkeys(self.rep[n] for n in group.nodes())]
+            lane = [n for n in lane if n in self.main_column]
+            nested = any(isinstance(i, Group) and not self.collapsed(i) for i in group.items)
+            for head in [] if nested else sorted(heads):
+                if head in lane and lane.index(head) <= SHORT:
+                    before = lane[: lane.index(head)]
+                    past = sum(self.widths.get(n, MIN_WIDTH) + RANKSEP for n in before)
+                    indent = max(indent, past + self.widths.get(head, MIN_WIDTH) + 4)
             self.lines[at] = f"{inner}label={self.lr_label(label, indent)};"
 
     def lr_label(self, label: str, indent: float) -> str:
