@@ -7,6 +7,7 @@ run of identical blocks with `roll`); `stage` one node per stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,12 @@ FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
 MAIN_WEIGHT = 8  # keeps the main branch a straight column
 LR_LABELLOC = "b"  # shortcuts in LR mostly pass above a block: its label goes below
 HEADER = "header:"  # id prefix of the invisible node that keeps a cluster's label clear
+BREAK = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of a cluster's header
+EM = 0.66  # a DejaVu Sans character's advance in ems, on the wide side (estimates)
+NODE_MARGIN = 7.2  # points: the node margin of 0.1 inch, each side
+MIN_WIDTH = 54  # points: Graphviz's default minimum node width, 0.75 inch
+RANKSEP = 0.32 * 72  # points: the graph's ranksep
+SHORT = 3  # ranks: an edge dipping into a cluster this far in is one curve (LR labels)
 
 
 def quote(text: str) -> str:
@@ -146,6 +153,9 @@ class _Writer:
         self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
         self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
         self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
+        self.widths: dict[str, float] = {}  # drawn node -> its width in points, estimated
+        self.lr_labels: list[tuple[int, Group, str, str]] = []  # (line, cluster, label, indent)
+        self.drawn_edges: list[tuple[str, str]] = []
         for group in tree.groups():
             if group.kind == "block":
                 for node in group.nodes():
@@ -213,6 +223,7 @@ class _Writer:
             self.item(item, "  ")
         self.edges()
         self.header_ranks()
+        self.indent_lr_labels()
         self.write_legend()
         out.append("}")
         return "\n".join(out) + "\n"
@@ -260,6 +271,7 @@ class _Writer:
             text = merged_text(merged) if len(chain) > 1 else describe(op, data.args, data.shape)
             label = node_label(short, op, text)
             pairs = [("label", label), ("fillcolor", op_color(op))]
+        self.widths[node] = width(str(pairs[0][1]), float(dict(pairs).get("fontsize", 10)))
         if self.merge and self.on_main_lane(node):
             pairs.append(("group", "main"))  # with the main edges' weight: one straight lane
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
@@ -303,6 +315,7 @@ class _Writer:
         each = f"{compact(group.params)} params · {compact(group.macs)} MACs"
         rows.append(html(each))
         label = "<" + "<BR/>".join(rows) + ">"
+        self.widths[group.key] = width("\n".join(rows), 10)
         tooltip = f"{group.name}\n{change}\n{group.params:,} parameters\n{group.macs:,} MACs"
         pairs = [("label", label), *pairs, ("tooltip", tooltip)]
         self.lines.append(f"{indent}{quote(group.key)} {attrs(pairs)};")
@@ -331,31 +344,40 @@ class _Writer:
             ("color", colors.border),
         ]
         pairs.append(("fontcolor", colors.text))
+        # a header's name on its first line, the shape change and notes below: the
+        # narrower label needs a narrower space beside the nodes (`header_space`)
         if group.kind == "stage":
             shapes = f"{format_shape(group.in_shape)} → {format_shape(group.shape)}"
-            label = f"<B>{label}</B>  {html(shapes)}"
+            label = f"<B>{label}</B>{BREAK}{html(shapes)}"
             pairs = [("style", "rounded,filled"), ("fillcolor", colors.cluster)]
             pairs += [("color", colors.border), ("fontcolor", colors.text)]
         elif group.kind in {"block", "run"}:
-            if not group.shortcut:
-                self.legend.no_shortcut = True
-                label += html("  (no shortcut)")
+            notes = []
             if group.changes_shape:
                 self.legend.shape_change = "border"
                 shapes = f"◆ {format_shape(group.in_shape)} → {format_shape(group.shape)}"
-                label += f'  <FONT COLOR="{CHANGE_COLOR}">{html(shapes)}</FONT>'
+                notes.append(f'<FONT COLOR="{CHANGE_COLOR}">{html(shapes)}</FONT>')
                 pairs = [("style", "rounded,filled"), ("color", CHANGE_COLOR), ("penwidth", 2)]
             else:
                 pairs = [("style", "rounded,filled"), ("color", colors.border)]
+            if not group.shortcut:
+                self.legend.no_shortcut = True
+                notes.append(html("(no shortcut)"))
             pairs += [("fillcolor", colors.block), ("fontcolor", colors.text)]
             if group.kind == "run":
                 pairs += [("style", "rounded,filled,dashed")]
-                label += "<BR/>" + html(f"({group.count} identical blocks, the first drawn)")
+                notes.append(html(f"({group.count} identical blocks, the first drawn)"))
+            label += "".join(BREAK + note for note in notes)
+        if BREAK in label:
+            label += BREAK  # the last line left-aligned too (no empty line follows)
         pairs += [("label", f"<{label}>"), ("labeljust", "l"), ("fontname", FONT)]
         if self.direction == "LR":
             pairs.append(("labelloc", LR_LABELLOC))
         pairs.append(("fontsize", 11 if group.kind in {"block", "run"} else 12))
+        at = -1  # left to right, the label's line: rewritten once the nodes are known
         for key, value in pairs:
+            if key == "label" and self.direction == "LR":
+                at = len(out)
             out.append(f"{inner}{attrs([(key, value)])[1:-1]};")
         if self.direction == "TB":
             self.header_space(group, label, inner)
@@ -371,7 +393,41 @@ class _Writer:
         else:
             for item in group.items:
                 self.item(item, inner)
+        if at >= 0:
+            self.lr_labels.append((at, group, label, inner))
         out.append(f"{indent}}}")
+
+    def indent_lr_labels(self) -> None:
+        """Left to right, a shortcut from outside a cluster may dip below its first node,
+        past the start of its label: where an edge from outside comes in beyond the
+        first node, the label begins right of the first rank's middle (the first node's
+        estimated half width, and a little)."""
+        for at, group, label, inner in self.lr_labels:
+            start = self.first_drawn(group)
+            inside = {self.rep[node] for node in group.nodes()}
+            heads = {b for a, b in self.drawn_edges if a not in inside and b in inside}
+            heads.discard(start)
+            if start is None or not heads:
+                continue
+            indent = self.widths.get(start, MIN_WIDTH) / 2 + 6
+            # a few ranks in, the edge is one curve through the innermost cluster's
+            # label band: that label then begins right of the edge's head
+            lane = [n for n in dict.fromkeys(self.rep[n] for n in group.nodes())]
+            lane = [n for n in lane if n in self.main_column]
+            nested = any(isinstance(i, Group) and not self.collapsed(i) for i in group.items)
+            for head in [] if nested else sorted(heads):
+                if head in lane and lane.index(head) <= SHORT:
+                    before = lane[: lane.index(head)]
+                    past = sum(self.widths.get(n, MIN_WIDTH) + RANKSEP for n in before)
+                    indent = max(indent, past + self.widths.get(head, MIN_WIDTH) + 4)
+            self.lines[at] = f"{inner}label={self.lr_label(label, indent)};"
+
+    def lr_label(self, label: str, indent: float) -> str:
+        return (
+            '<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
+            f'<TD WIDTH="{round(indent)}"></TD><TD ALIGN="LEFT" BALIGN="LEFT">{label}</TD>'
+            "</TR></TABLE>>"
+        )
 
     # ------------------------------------------------------------------ header space
 
@@ -383,6 +439,7 @@ class _Writer:
 
     def header_space(self, group: Group, label: str, indent: str) -> None:
         size = 11 if group.kind in {"block", "run"} else 12
+        label = label.removesuffix(BREAK)  # the lines are joined below: no empty one
         self.headers.append(f'<FONT POINT-SIZE="{size}">{label}</FONT>')
         first = group.items[0] if group.items else None
         if isinstance(first, Group) and not self.collapsed(first):
@@ -452,6 +509,7 @@ class _Writer:
             if a == b or (a, b) in seen or self.crosses_run(source, target):
                 continue
             seen.add((a, b))
+            self.drawn_edges.append((a, b))
             todo.append((source, target, a, b, data))
         chosen: dict[str, tuple[str, str]] = {}  # drawn source -> (target, its kind)
         for source, target, a, b, data in todo:
@@ -593,3 +651,12 @@ def _box_pair(color: str, style: str, text: str) -> tuple[str, str]:
     )
     sample = f'<TD BORDER="2" COLOR="{color}"{cell_style} WIDTH="28"> </TD>'
     return sample, _text(text)
+
+
+def width(label: str, size: float) -> float:
+    """A node's width in points, estimated on the wide side from its label's longest line
+    (HTML tags dropped, entities counted as one character)."""
+    text = re.sub(r"<BR/>", "\n", label.removeprefix("<").removesuffix(">"))
+    text = re.sub(r"&[a-z#0-9]+;", "x", re.sub(r"<[^>]*>", "", text))
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    return max(MIN_WIDTH, longest * size * EM + 2 * NODE_MARGIN)
