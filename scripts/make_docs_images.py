@@ -18,17 +18,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 
-# (spec relative to the repo, level, roll, file name)
+# (spec relative to the repo, level, roll, file name, drawing options)
 PICTURES = [
-    ("specs/resnet50.yaml", "block", False, "resnet50_block.svg"),
-    ("specs/cifar10/resnet56_a.yaml", "layer", False, "cifar_resnet56_a_layer.svg"),
-    ("specs/cifar10/resnet56_a.yaml", "layer", True, "cifar_resnet56_a_layer_roll.svg"),
-    ("specs/cifar10/resnet1202_a.yaml", "block", True, "cifar_resnet1202_a_block_roll.svg"),
-    ("specs/resnet50.yaml", "stage", False, "resnet50.html"),
+    ("specs/resnet50.yaml", "block", False, "resnet50_block.svg", {}),
+    ("specs/cifar10/resnet56_a.yaml", "layer", False, "cifar_resnet56_a_layer.svg", {}),
+    ("specs/cifar10/resnet56_a.yaml", "layer", True, "cifar_resnet56_a_layer_roll.svg", {}),
+    ("specs/cifar10/resnet1202_a.yaml", "block", True, "cifar_resnet1202_a_block_roll.svg", {}),
+    ("specs/resnet50.yaml", "layer", False, "resnet50_merge.svg", {"merge": True}),
+    (
+        "specs/cifar10/preact_resnet110.yaml",
+        "layer",
+        True,
+        "cifar_preact_resnet110_lr_dark.svg",
+        {"direction": "LR", "theme": "dark", "merge": True},
+    ),
+    ("specs/resnet50.yaml", "stage", False, "resnet50.html", {}),
 ]
-
-# (spec, level, file name) drawn with --merge: one node per conv-norm-act run
-MERGED = [("specs/resnet50.yaml", "layer", "resnet50_merge.svg")]
 
 FIG3 = ("vgg19", "plain34", "resnet34")  # the ResNet paper's Figure 3, side by side
 
@@ -45,12 +50,10 @@ def main() -> None:
     engine = Embedded() if embedded_available() else find_engine()
     print(f"Graphviz: {engine.name}")
     files: dict[Path, bytes] = {}
-    for spec, level, roll, name in PICTURES:
+    for spec, level, roll, name, options in PICTURES:
         fmt = name.rsplit(".", 1)[1]
-        files[IMAGES / name] = render(resgen.checked_network(spec), fmt, level, roll, engine=engine)
-    for spec, level, name in MERGED:
         net = resgen.checked_network(spec)
-        files[IMAGES / name] = render(net, "svg", level, engine=engine, merge=True)
+        files[IMAGES / name] = render(net, fmt, level, roll, engine=engine, **options)
     from resgen.render import run_graphviz
     from resgen.render.side import side_by_side
 

@@ -296,7 +296,12 @@ class _Writer:
             rows.append(html(format_shape(group.shape)))
         else:
             rows.append(html(change))
-        pairs: list[tuple[str, str | float | int]] = [("fillcolor", self.theme.group)]
+        # a wider margin than a layer's: the bold title and the ◆ line, measured by
+        # Graphviz's font metrics, must not touch a double border in any viewer
+        pairs: list[tuple[str, str | float | int]] = [
+            ("fillcolor", self.theme.group),
+            ("margin", "0.16,0.06"),
+        ]
         if group.kind in {"block", "run"}:
             if group.shortcut:
                 line = shortcut_style(group.shortcut)
