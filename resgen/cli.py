@@ -62,6 +62,17 @@ SetOption = Annotated[
     ),
 ]
 
+# the drawing options of `render`, and of `build --diagram`
+DirectionOption = Annotated[
+    str, typer.Option("--direction", help="TB (top-down) or LR (left-right) flow of pictures.")
+]
+ThemeOption = Annotated[
+    str, typer.Option("--theme", help="light or dark colours for svg, png, pdf and dot.")
+]
+MergeOption = Annotated[
+    bool, typer.Option("--merge", help="Draw each conv-norm-act run as one node.")
+]
+
 
 def _int_list(text: str | None) -> list[int] | None:
     if text is None:
@@ -275,15 +286,9 @@ def build(
             help="Also draw it, e.g. svg,html (svg, png, pdf, dot, html); see `render`.",
         ),
     ] = None,
-    direction: Annotated[
-        str, typer.Option("--direction", help="With --diagram: TB (top-down) or LR flow.")
-    ] = "TB",
-    theme: Annotated[
-        str, typer.Option("--theme", help="With --diagram: light or dark colours.")
-    ] = "light",
-    merge: Annotated[
-        bool, typer.Option("--merge", help="With --diagram: one node per conv-norm-act run.")
-    ] = False,
+    direction: DirectionOption = "TB",
+    theme: ThemeOption = "light",
+    merge: MergeOption = False,
 ) -> None:
     """Emit a standalone PyTorch module for SPEC."""
     from resgen.analysis.units import human
@@ -405,16 +410,9 @@ def render(
     roll: Annotated[
         bool, typer.Option("--roll", help="Fold each run of identical blocks into one node ×N.")
     ] = False,
-    direction: Annotated[
-        str, typer.Option("--direction", help="TB (top-down) or LR (left-right) flow; pictures")
-    ] = "TB",
-    theme: Annotated[
-        str, typer.Option("--theme", help="light or dark colours for svg, png and pdf")
-    ] = "light",
-    merge: Annotated[
-        bool,
-        typer.Option("--merge", help="Draw each conv-norm-act run as one node (svg, png, pdf)."),
-    ] = False,
+    direction: DirectionOption = "TB",
+    theme: ThemeOption = "light",
+    merge: MergeOption = False,
     dpi: Annotated[
         int | None,
         typer.Option(min=1, max=2400, help="PNG resolution in dots per inch (default 96)."),

@@ -74,6 +74,18 @@ def with_graph_attrs(dot: str, pairs: dict[str, str | int]) -> str:
     return f"{first}\n{line}\n{rest}"
 
 
+def fallbacks(level: str, roll: bool) -> list[tuple[str, bool]]:
+    """What to try, in order: as asked, then rolled, then each coarser level rolled."""
+    tries = [(level, roll)]
+    if not roll:
+        tries.append((level, True))
+    coarser = COARSER.get(level)
+    while coarser:
+        tries.append((coarser, True))
+        coarser = COARSER.get(coarser)
+    return tries
+
+
 def describe(level: str, roll: bool) -> str:
     return f"{level} level" + (", rolled" if roll else "")
 
@@ -89,13 +101,7 @@ def fitted(
     """The (level, roll) to draw at: as asked where that fits `fmt`, else coarser."""
     if fmt not in LIMITED:
         return level, roll
-    tries = [(level, roll)]
-    if not roll:
-        tries.append((level, True))
-    coarser = COARSER.get(level)
-    while coarser:
-        tries.append((coarser, True))
-        coarser = COARSER.get(coarser)
+    tries = fallbacks(level, roll)
     first_reason = ""
     for this_level, this_roll in tries:
         reason = measure(this_level, this_roll).over(fmt, dpi)
@@ -130,13 +136,7 @@ def light_enough(
     """The (level, roll) to draw at: as asked where Graphviz lays it out in seconds
     (at most `LAYOUT_MAX_NODES` nodes), else rolled, else coarser (stage level,
     rolled, in the end), saying so."""
-    tries = [(level, roll)]
-    if not roll:
-        tries.append((level, True))
-    coarser = COARSER.get(level)
-    while coarser:
-        tries.append((coarser, True))
-        coarser = COARSER.get(coarser)
+    tries = fallbacks(level, roll)
     first = 0
     for this_level, this_roll in tries:
         nodes = count(this_level, this_roll)
