@@ -323,10 +323,12 @@
   function drawCluster(c) {
     var g = c.box.g;
     var cls = "cluster " + g.k + (g.ch ? " change" : "");
-    var s = '<g class="' + cls + '" data-cluster="' + esc(g.key) + '">';
-    s += '<rect x="' + c.x0 + '" y="' + c.y0 + '" width="' + c.w + '" height="' + c.h + '" rx="8"/>';
-    s += '<text class="hdr" data-toggle="' + esc(g.key) + '" x="' + (c.x0 + 8) + '" y="' + (c.y0 + 14) + '"' + (g.ch ? ' fill="' + DATA.change + '"' : "") + ">" + esc(clusterHeader(g)) + "</text>";
-    return s + "</g>";
+    return '<g class="' + cls + '" data-cluster="' + esc(g.key) + '"><rect x="' + c.x0 + '" y="' + c.y0 + '" width="' + c.w + '" height="' + c.h + '" rx="8"/></g>';
+  }
+  // drawn after the edges, its halo in the background colour: an edge passes behind it
+  function drawHeader(c) {
+    var g = c.box.g;
+    return '<text class="hdr" data-toggle="' + esc(g.key) + '" x="' + (c.x0 + 8) + '" y="' + (c.y0 + 14) + '"' + (g.ch ? ' fill="' + DATA.change + '"' : "") + ">" + esc(clusterHeader(g)) + "</text>";
   }
   // the shape labels an edge only where it changes, once: on the main edge where it forks
   function pendingMain(a, e) {
@@ -376,6 +378,7 @@
     var parts = [];
     clusters.forEach(function (c) { parts.push(drawCluster(c)); });
     parts.push(drawEdges());
+    clusters.forEach(function (c) { parts.push(drawHeader(c)); });
     visible.forEach(function (box) { parts.push(box.t === "node" ? drawNode(box) : drawGroup(box)); });
     content = parts.join("");
     svg.innerHTML = SVG_STYLE + defs() + '<g id="viewport">' + content + "</g>";
