@@ -281,7 +281,7 @@ def test_unknown_ops_are_drawn_generically() -> None:
 
 
 def test_names_are_quoted_safely() -> None:
-    from resgen.render.dot import html, quote
+    from resgen.render.dot_text import html, quote
 
     assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     assert html('<x & "y">') == "&lt;x &amp; &quot;y&quot;&gt;"

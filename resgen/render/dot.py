@@ -8,10 +8,9 @@ run of identical blocks with `roll`); `stage` one node per stage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from resgen.graph.model import Edge, Network
+from resgen.render.dot_text import attrs, html, quote
 from resgen.render.labels import (
     compact,
     describe,
@@ -20,6 +19,7 @@ from resgen.render.labels import (
     merged_details,
     merged_text,
 )
+from resgen.render.legend import Legend
 from resgen.render.style import (
     CHANGE_COLOR,
     DIRECTIONS,
@@ -27,9 +27,7 @@ from resgen.render.style import (
     Theme,
     branch_style,
     join_style,
-    no_shortcut_legend,
     op_color,
-    shortcut_label,
     shortcut_style,
     theme,
 )
@@ -46,32 +44,6 @@ NODE_MARGIN = 7.2  # points: the node margin of 0.1 inch, each side
 MIN_WIDTH = 54  # points: Graphviz's default minimum node width, 0.75 inch
 RANKSEP = 0.32 * 72  # points: the graph's ranksep
 SHORT = 3  # ranks: an edge dipping into a cluster this far in is one curve (LR labels)
-
-
-def quote(text: str) -> str:
-    """A DOT double-quoted string; newlines become Graphviz's `\\n`."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
-
-
-def html(text: str) -> str:
-    """Escape text for a Graphviz HTML-like label."""
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
-def attrs(pairs: Iterable[tuple[str, str | float | int]]) -> str:
-    """`[a="1", b=<...>]`; values starting with `<` are HTML-like labels."""
-    parts = []
-    for key, value in pairs:
-        if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
-            parts.append(f"{key}={value}")
-        elif isinstance(value, str):
-            parts.append(f"{key}={quote(value)}")
-        else:
-            parts.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
-    return "[" + ", ".join(parts) + "]" if parts else ""
 
 
 def block_shortcut_text(group: Group) -> str:
@@ -112,22 +84,6 @@ def node_label(short: str, op: str, text: str) -> str:
     return f"{short}\n{text}"
 
 
-@dataclass
-class _Legend:
-    ops: list[str] = field(default_factory=list)
-    shortcuts: dict[str, list[str]] = field(default_factory=dict)  # kind -> option letters
-    joins: list[str] = field(default_factory=list)
-    branches: list[str] = field(default_factory=list)
-    block_borders: dict[str, list[str]] = field(default_factory=dict)
-    shape_change: str = ""  # "border" (a cluster, layer level) or "double" (a node)
-    groups: list[str] = field(default_factory=list)  # folded group kinds drawn
-    no_shortcut: bool = False
-
-    def add(self, items: list[str], value: str) -> None:
-        if value not in items:
-            items.append(value)
-
-
 class _Writer:
     def __init__(
         self,
@@ -149,7 +105,7 @@ class _Writer:
         self.rep: dict[str, str] = {}  # graph node -> drawn node id
         self.run_of: dict[str, tuple[str, int]] = {}  # node -> (run, block index in it)
         self.block_of: dict[str, Group] = {}
-        self.legend = _Legend()
+        self.legend = Legend()
         self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
         self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
         self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
@@ -224,7 +180,9 @@ class _Writer:
         self.edges()
         self.header_ranks()
         self.indent_lr_labels()
-        self.write_legend()
+        legend = self.legend.node(self.theme)
+        if legend:
+            self.lines.append(legend)
         out.append("}")
         return "\n".join(out) + "\n"
 
@@ -569,93 +527,6 @@ class _Writer:
         return "" if branch in {"main", "shortcut", "post"} else str(branch)
 
     # ------------------------------------------------------------------ legend
-
-    def write_legend(self) -> None:
-        """One table node: op colours in a row, then line styles, joins and borders."""
-        legend = self.legend
-        pairs: list[tuple[str, str]] = []  # (sample cell, text cell)
-        for kind, options in legend.shortcuts.items():
-            line = shortcut_style(kind)
-            pairs.append(
-                _line_pair(line.color, line.dot_style, line.width, shortcut_label(kind, options))
-            )
-        for branch in legend.branches:
-            line = branch_style(branch)
-            pairs.append(_line_pair(line.color, line.dot_style, line.width, line.label))
-        for op in legend.joins:
-            style = join_style(op)
-            pairs.append((f"<TD>{html(style.symbol)}</TD>", _text(style.label)))
-        for kind, options in legend.block_borders.items():
-            line = shortcut_style(kind)
-            pairs.append(
-                _box_pair(line.color, line.dot_style, f"block, {shortcut_label(kind, options)}")
-            )
-        if legend.no_shortcut:
-            mark, text = no_shortcut_legend()
-            pairs.append((f'<TD WIDTH="28">{html(mark)}</TD>', _text(text)))
-        if legend.groups:  # one entry for every folded kind drawn: `stem, stage, head`
-            kinds = ", ".join(legend.groups)
-            text = f"{kinds}, folded: name, shapes, params · MACs"
-            sample = (
-                f'<TD BGCOLOR="{self.theme.group}" STYLE="rounded" BORDER="1" WIDTH="28"> </TD>'
-            )
-            pairs.append((sample, _text(text)))
-        if legend.shape_change == "border":
-            sample = f'<TD COLOR="{CHANGE_COLOR}" BORDER="2" STYLE="rounded" WIDTH="28"> </TD>'
-            text = f'<FONT COLOR="{CHANGE_COLOR}">◆ shape changes in this block</FONT>'
-            pairs.append((sample, f'<TD ALIGN="LEFT">{text}</TD>'))
-        elif legend.shape_change == "double":
-            inner = '<TABLE BORDER="1" CELLBORDER="1"><TR><TD WIDTH="20"> </TD></TR></TABLE>'
-            sample = f"<TD>{inner}</TD>"
-            text = (
-                f'<FONT COLOR="{CHANGE_COLOR}">◆ shape changes in this block (double border)</FONT>'
-            )
-            pairs.append((sample, f'<TD ALIGN="LEFT">{text}</TD>'))
-        if not legend.ops and not pairs:
-            return
-        columns = 2 * min(2, max(1, len(pairs)))
-        rows = [f'<TR><TD COLSPAN="{columns}"><B>legend</B></TD></TR>']
-        if legend.ops:
-            cells = "".join(
-                f'<TD BGCOLOR="{op_color(op)}"><FONT COLOR="{TEXT_COLOR}">{html(op)}</FONT></TD>'
-                for op in legend.ops
-            )
-            inner = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR>{cells}</TR></TABLE>'
-            rows.append(f'<TR><TD COLSPAN="{columns}">{inner}</TD></TR>')
-        for start in range(0, len(pairs), 2):
-            chunk = pairs[start : start + 2]
-            cells = "".join(sample + text for sample, text in chunk)
-            if len(chunk) * 2 < columns:
-                cells += f'<TD COLSPAN="{columns - len(chunk) * 2}"> </TD>'
-            rows.append(f"<TR>{cells}</TR>")
-        table = (
-            f'<TABLE BORDER="1" COLOR="{self.theme.border}" BGCOLOR="{self.theme.background}"'
-            ' CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
-        )
-        label = "<" + table + "".join(rows) + "</TABLE>>"
-        node = [("shape", "plain"), ("style", ""), ("fontsize", 9), ("label", label)]
-        node.append(("fontcolor", self.theme.text))
-        self.lines.append(f"  {quote('legend')} {attrs(node)};")
-
-
-def _text(text: str) -> str:
-    return f'<TD ALIGN="LEFT">{html(text)}</TD>'
-
-
-def _line_pair(color: str, style: str, width: float, text: str) -> tuple[str, str]:
-    """A line sample (a cell's bottom border in that style) and its text."""
-    border = 3 if style == "bold" else 2 if width >= 2 else 1
-    cell_style = f' STYLE="{style}"' if style in {"dashed", "dotted"} else ""
-    sample = f'<TD SIDES="B" BORDER="{border}" COLOR="{color}"{cell_style} WIDTH="28"> </TD>'
-    return sample, f'<TD ALIGN="LEFT"><FONT COLOR="{color}">{html(text)}</FONT></TD>'
-
-
-def _box_pair(color: str, style: str, text: str) -> tuple[str, str]:
-    cell_style = (
-        f' STYLE="rounded,{style}"' if style in {"dashed", "dotted"} else ' STYLE="rounded"'
-    )
-    sample = f'<TD BORDER="2" COLOR="{color}"{cell_style} WIDTH="28"> </TD>'
-    return sample, _text(text)
 
 
 def width(label: str, size: float) -> float:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from resgen.render.dot import quote, to_dot
+from resgen.render.dot import to_dot
+from resgen.render.dot_text import quote
 from resgen.render.labels import compact
 from resgen.render.tree import Group, build_tree, merged_chains
 
