@@ -16,6 +16,7 @@ import pytest
 import resgen
 from resgen.graph.model import Network
 from resgen.render import to_dot
+from resgen.render.dot import HEADER, TAP
 from resgen.render.style import SHORTCUTS
 from tests.conftest import need
 
@@ -73,10 +74,37 @@ def parse(dot: str) -> Any:
 
 
 def drawn(agraph: Any) -> tuple[set[str], list[tuple[str, str]]]:
-    """Nodes and edges of the diagram, the legend and the invisible header space left out."""
-    nodes = {str(n) for n in agraph.nodes() if not str(n).startswith(("legend", "header:"))}
-    edges = [(str(a), str(b)) for a, b in agraph.edges() if not str(a).startswith("header:")]
+    """Nodes and edges of the diagram, the legend and the invisible helpers left out: a
+    header's space, and a tap (the point inside a block a shortcut from outside enters
+    by), whose two halves are one edge and whose tie to its rank is none."""
+    nodes = {str(n) for n in agraph.nodes() if not str(n).startswith(("legend", HEADER, TAP))}
+    edges = []
+    for a, b in agraph.edges():
+        if str(a).startswith(HEADER) or str(b).startswith(TAP):
+            continue
+        edges.append((tap_source(agraph, str(a)), str(b)))
     return nodes, edges
+
+
+def tap_source(agraph: Any, node: str) -> str:
+    """Where the shortcut through tap `node` comes from (`node` itself if no tap): its
+    one headless in-edge; the other in-edge, invisible, only ties it to its rank."""
+    if not node.startswith(TAP):
+        return node
+    ins = [a for a, _ in agraph.in_edges(node) if agraph.get_edge(a, node).attr["arrowhead"]]
+    (source,) = ins
+    assert agraph.get_edge(source, node).attr["arrowhead"] == "none"
+    return str(source)
+
+
+def edge(agraph: Any, a: str, b: str) -> Any:
+    """The drawn edge `a -> b`: through a tap, its second half (the head, the label)."""
+    if agraph.has_edge(a, b):
+        return agraph.get_edge(a, b)
+    (found,) = [
+        agraph.get_edge(t, b) for t, _ in agraph.in_edges(b) if tap_source(agraph, str(t)) == a
+    ]
+    return found
 
 
 @pytest.mark.parametrize(
@@ -93,13 +121,13 @@ def test_layer_level_draws_every_layer_once_and_every_edge(spec: str) -> None:
     assert sorted(edges) == sorted(graph.edges)
     model = net(graph)
     for a, b in edges:  # a shape label where the shape changes, and only there
-        label = agraph.get_edge(a, b).attr["label"] or ""
+        label = edge(agraph, a, b).attr["label"] or ""
         node = model.nodes[a]
         if label and not re.fullmatch("[A-D]", label):
             assert SHAPE.match(label), (a, b)
             assert node.op == "input" or node.in_shape != node.shape, (a, b)
     for a in graph.nodes:  # said once, even where the output forks
-        labels = [agraph.get_edge(a, b).attr["label"] for b in graph.successors(a)]
+        labels = [edge(agraph, a, b).attr["label"] for b in graph.successors(a)]
         assert len([x for x in labels if x and SHAPE.match(x)]) <= 1, a
 
 
@@ -111,17 +139,17 @@ def test_every_join_gets_all_its_branches(spec: str) -> None:
     assert joins
     for join in joins:
         expected = sorted(graph.predecessors(join))
-        assert sorted(str(a) for a, _ in agraph.in_edges(join)) == expected
+        assert sorted(tap_source(agraph, str(a)) for a, _ in agraph.in_edges(join)) == expected
         assert len(expected) >= 2, join
 
 
 def shortcut_edge(agraph: Any, graph: nx.DiGraph, block: str) -> Any:
-    (edge,) = [
-        agraph.get_edge(u, v)
+    (found,) = [
+        edge(agraph, u, v)
         for u, v, e in graph.in_edges(f"{block}.{graph_join(graph, block)}", data=True)
         if e.get("branch") == "shortcut"
     ]
-    return edge
+    return found
 
 
 def graph_join(graph: nx.DiGraph, block: str) -> str:
@@ -169,7 +197,7 @@ def test_concat_and_gate_joins_are_recognisable() -> None:
     concat, gate = agraph.get_node("layer5.0.concat"), agraph.get_node("layer6.0.gate")
     assert (concat.attr["shape"], concat.attr["label"]) == ("invtrapezium", "‖ concat")
     assert (gate.attr["shape"], gate.attr["label"]) == ("octagon", "σ gate")
-    assert agraph.get_edge("layer4.0.relu#2", "layer5.0.concat").attr["arrowhead"] == "diamond"
+    assert edge(agraph, "layer4.0.relu#2", "layer5.0.concat").attr["arrowhead"] == "diamond"
     gate_edge = agraph.get_edge("layer6.0.sigmoid", "layer6.0.gate")
     assert gate_edge.attr["arrowhead"] == "dot"
     assert (

@@ -10,6 +10,8 @@ title starts with `header:`).
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import pytest
 import resgen
 from resgen.graph.model import Network
 from resgen.render import render
+from resgen.render.style import SHORTCUTS
 from tests.conftest import SPECS, need
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -181,3 +184,89 @@ def test_no_edge_crosses_a_header_when_merged_left_to_right(spec: str) -> None:
     )
     crossings = struck(svg)
     assert not crossings, "\n".join(crossings[:10])
+
+
+# A shortcut from outside a block into its join, routed by Graphviz outside the block's
+# cluster, runs right along its border: two lines hugging each other. It goes in by an
+# invisible tap inside the block instead (`dot.TAP`), clear of the border.
+
+NEAR = 4.0  # points: a shortcut this close to a cluster's side runs along it
+ALONG = 40.0  # points: for longer than this, it hugs the border
+SHORTCUT_COLORS = {line.color.lower() for line in SHORTCUTS.values()}
+
+
+def borders(root: ET.Element) -> list[tuple[str, float, float, float, float]]:
+    """(cluster, left, right, top, bottom) of each cluster's box."""
+    found = []
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "cluster":
+            continue
+        shape = group.find(f"{SVG}path")
+        shape = group.find(f"{SVG}polygon") if shape is None else shape
+        if shape is None:
+            continue
+        points = path_points(shape.get("d") or shape.get("points") or "")
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        found.append((title(group), min(xs), max(xs), min(ys), max(ys)))
+    return found
+
+
+def hugging(svg: bytes) -> list[str]:
+    """`edge a->b runs 249 pt along cluster_x` for each shortcut (drawn in a shortcut's
+    colour) that keeps within `NEAR` of a cluster's left or right side for over `ALONG`."""
+    root = ET.fromstring(svg)
+    boxes = borders(root)
+    found = []
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "edge":
+            continue
+        for path in group.iter(f"{SVG}path"):
+            if (path.get("stroke") or "").lower() not in SHORTCUT_COLORS:
+                continue
+            points = cubic(path_points(path.get("d", "")))
+            for name, left, right, top, bottom in boxes:
+                for side in (left, right):
+                    run = longest = 0.0
+                    for (xa, ya), (xb, yb) in itertools.pairwise(points):
+                        x, y = (xa + xb) / 2, (ya + yb) / 2
+                        run = (
+                            run + math.hypot(xb - xa, yb - ya)
+                            if (top < y < bottom and abs(x - side) < NEAR)
+                            else 0.0
+                        )
+                        longest = max(longest, run)
+                    if longest > ALONG:
+                        found.append(f"edge {title(group)} runs {longest:.0f} pt along {name}")
+    return found
+
+
+HUG_CASES = [  # spec, level, roll: shortcuts into blocks and runs from outside, top-down
+    ("cifar10/resnet56_a.yaml", "layer", True),
+    ("cifar10/resnet20_a.yaml", "layer", False),
+    ("cifar10/highway20.yaml", "layer", False),
+    ("cifar10/preact_resnet164.yaml", "layer", True),
+    ("resnet50.yaml", "layer", True),
+    ("resnet152.yaml", "layer", False),
+    ("densenet121.yaml", "layer", True),
+]
+
+
+@pytest.mark.parametrize(("spec", "level", "roll"), HUG_CASES)
+def test_no_shortcut_hugs_a_cluster_border(spec: str, level: str, roll: bool) -> None:
+    found = hugging(svg_of(spec, level, roll))
+    assert not found, "\n".join(found[:10])
+
+
+def test_the_check_sees_a_shortcut_hugging_a_border() -> None:
+    """A hand-made SVG whose dashed shortcut runs 2 pt outside a block's side is caught."""
+    color = SHORTCUTS["identity"].color.encode()
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><g class="graph">'
+        b'<g class="cluster"><title>cluster_x</title>'
+        b'<polygon points="10,-300 100,-300 100,-10 10,-10 10,-300"/></g>'
+        b'<g class="edge"><title>a-&gt;b</title>'
+        b'<path stroke="' + color + b'" d="M102,-280C102,-200 102,-120 102,-40"/></g>'
+        b'<g class="edge"><title>c-&gt;d</title>'
+        b'<path stroke="' + color + b'" d="M90,-280C90,-200 90,-120 90,-40"/></g></g></svg>'
+    )
+    assert hugging(svg) == ["edge a->b runs 240 pt along cluster_x"]

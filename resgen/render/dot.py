@@ -38,6 +38,7 @@ FONT = "DejaVu Sans,sans-serif"  # what Graphviz measures is what the SVG names
 MAIN_WEIGHT = 8  # keeps the main branch a straight column
 LR_LABELLOC = "b"  # shortcuts in LR mostly pass above a block: its label goes below
 HEADER = "header:"  # id prefix of the invisible node that keeps a cluster's label clear
+TAP = "tap:"  # id prefix of the invisible point a shortcut from outside a block enters by
 BREAK = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of a cluster's header
 EM = 0.66  # a DejaVu Sans character's advance in ems, on the wide side (estimates)
 NODE_MARGIN = 7.2  # points: the node margin of 0.1 inch, each side
@@ -112,6 +113,8 @@ class _Writer:
         self.widths: dict[str, float] = {}  # drawn node -> its width in points, estimated
         self.lr_labels: list[tuple[int, Group, str, str]] = []  # (line, cluster, label, indent)
         self.drawn_edges: list[tuple[str, str]] = []
+        self.tap_lines: dict[str, tuple[int, str]] = {}  # block -> (its placeholder line, indent)
+        self.taps: list[tuple[str, str]] = []  # (tap, the first node of its block)
         for group in tree.groups():
             if group.kind == "block":
                 for node in group.nodes():
@@ -179,12 +182,13 @@ class _Writer:
             self.item(item, "  ")
         self.edges()
         self.header_ranks()
+        self.tap_ranks()
         self.indent_lr_labels()
         legend = self.legend.node(self.theme)
         if legend:
             self.lines.append(legend)
         out.append("}")
-        return "\n".join(out) + "\n"
+        return "\n".join(line for line in out if line) + "\n"  # unused tap places dropped
 
     # ------------------------------------------------------------------ nodes
 
@@ -356,6 +360,9 @@ class _Writer:
         else:
             for item in group.items:
                 self.item(item, inner)
+        if group.kind == "block" and self.level == "layer" and self.direction == "TB":
+            self.tap_lines[group.key] = (len(out), inner)
+            out.append("")  # the place of its tap, should a shortcut come in from outside
         if at >= 0:
             self.lr_labels.append((at, group, label, inner))
         out.append(f"{indent}}}")
@@ -506,7 +513,47 @@ class _Writer:
                 self.main_column.update((a, b))
             if self.level == "layer" and data.branch:
                 pairs.append(("arrowhead", join_style(self.net.nodes[target].op).arrowhead))
-            self.lines.append(f"  {quote(a)} -> {quote(b)} {attrs(pairs)};")
+            tap = self.tap(a, b) if kind else None
+            if tap is None:
+                self.lines.append(f"  {quote(a)} -> {quote(b)} {attrs(pairs)};")
+                continue
+            # two edges through the tap, one line to the eye: the first ends without
+            # a head, and each says which edge it draws
+            line_pairs = [p for p in pairs if p[0] in {"color", "style", "penwidth", "weight"}]
+            tooltip = ("tooltip", f"{a} → {b}")
+            into = [*line_pairs, ("arrowhead", "none"), tooltip]
+            self.lines.append(f"  {quote(a)} -> {quote(tap)} {attrs(into)};")
+            self.lines.append(f"  {quote(tap)} -> {quote(b)} {attrs([*pairs, tooltip])};")
+
+    # Graphviz routes a shortcut from outside a block to its join outside the block's
+    # cluster, right along its border: two lines hugging each other. Through an invisible
+    # point inside the block, on its first rank right of its first node, the shortcut
+    # comes in at the top and runs down inside the box, clear of its border.
+
+    def tap(self, a: str, b: str) -> str | None:
+        """The tap a shortcut `a -> b` from outside b's block into its join `b` enters by,
+        or None where it starts inside the block or the block has no place for one."""
+        block = self.block_of.get(b)
+        if block is None or block.key not in self.tap_lines:
+            return None
+        inside = {self.rep[node] for node in block.nodes()}
+        start = self.first_drawn(block)
+        if a in inside or start is None or start == b or not self.is_join(b):
+            return None
+        node = TAP + block.key
+        taken = {tap for tap, _ in self.taps}
+        node += "" if node not in taken else f"#{sum(t.startswith(node) for t in taken) + 1}"
+        at, indent = self.tap_lines[block.key]
+        pairs = [("shape", "point"), ("width", 0.01), ("height", 0.01), ("style", "invis")]
+        line = f"{indent}{quote(node)} {attrs(pairs)};"
+        self.lines[at] += ("\n" if self.lines[at] else "") + line
+        self.taps.append((node, start))
+        return node
+
+    def tap_ranks(self) -> None:
+        for tap, first in self.taps:
+            self.lines.append(f"  {{ rank=same; {quote(first)}; {quote(tap)}; }}")
+            self.lines.append(f"  {quote(first)} -> {quote(tap)} [style=invis];")
 
     def crosses_run(self, source: str, target: str) -> bool:
         """An edge between two blocks of one folded run (drawn once, not N times)."""
