@@ -213,7 +213,8 @@ def borders(root: ET.Element) -> list[tuple[str, float, float, float, float]]:
 
 def hugging(svg: bytes) -> list[str]:
     """`edge a->b runs 249 pt along cluster_x` for each shortcut (drawn in a shortcut's
-    colour) that keeps within `NEAR` of a cluster's left or right side for over `ALONG`."""
+    colour) that keeps within `NEAR` of a side of a cluster's box for over `ALONG`: its
+    left or right side top-down, its top or bottom left to right."""
     root = ET.fromstring(svg)
     boxes = borders(root)
     found = []
@@ -225,35 +226,41 @@ def hugging(svg: bytes) -> list[str]:
                 continue
             points = cubic(path_points(path.get("d", "")))
             for name, left, right, top, bottom in boxes:
-                for side in (left, right):
+                sides = [(0, x, top, bottom) for x in (left, right)]
+                sides += [(1, y, left, right) for y in (top, bottom)]
+                for across, at, start, end in sides:  # across: 0 a vertical side, 1 not
                     run = longest = 0.0
-                    for (xa, ya), (xb, yb) in itertools.pairwise(points):
-                        x, y = (xa + xb) / 2, (ya + yb) / 2
-                        run = (
-                            run + math.hypot(xb - xa, yb - ya)
-                            if (top < y < bottom and abs(x - side) < NEAR)
-                            else 0.0
-                        )
+                    for a, b in itertools.pairwise(points):
+                        middle = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+                        beside = start < middle[1 - across] < end
+                        near = beside and abs(middle[across] - at) < NEAR
+                        run = run + math.dist(a, b) if near else 0.0
                         longest = max(longest, run)
                     if longest > ALONG:
                         found.append(f"edge {title(group)} runs {longest:.0f} pt along {name}")
     return found
 
 
-HUG_CASES = [  # spec, level, roll: shortcuts into blocks and runs from outside, top-down
-    ("cifar10/resnet56_a.yaml", "layer", True),
-    ("cifar10/resnet20_a.yaml", "layer", False),
-    ("cifar10/highway20.yaml", "layer", False),
-    ("cifar10/preact_resnet164.yaml", "layer", True),
-    ("resnet50.yaml", "layer", True),
-    ("resnet152.yaml", "layer", False),
-    ("densenet121.yaml", "layer", True),
+HUG_CASES = [  # spec, level, roll, direction: shortcuts into blocks and runs from outside
+    ("cifar10/resnet56_a.yaml", "layer", True, "TB"),
+    ("cifar10/resnet20_a.yaml", "layer", False, "TB"),
+    ("cifar10/highway20.yaml", "layer", False, "TB"),
+    ("cifar10/preact_resnet164.yaml", "layer", True, "TB"),
+    ("resnet50.yaml", "layer", True, "TB"),
+    ("resnet152.yaml", "layer", False, "TB"),
+    ("densenet121.yaml", "layer", True, "TB"),
+    ("cifar10/resnet56_a.yaml", "layer", True, "LR"),
+    ("cifar10/preact_resnet110.yaml", "layer", False, "LR"),
+    ("cifar10/highway20.yaml", "layer", False, "LR"),
+    ("resnet152.yaml", "layer", True, "LR"),
 ]
 
 
-@pytest.mark.parametrize(("spec", "level", "roll"), HUG_CASES)
-def test_no_shortcut_hugs_a_cluster_border(spec: str, level: str, roll: bool) -> None:
-    found = hugging(svg_of(spec, level, roll))
+@pytest.mark.parametrize(("spec", "level", "roll", "direction"), HUG_CASES)
+def test_no_shortcut_hugs_a_cluster_border(
+    spec: str, level: str, roll: bool, direction: str
+) -> None:
+    found = hugging(svg_of(spec, level, roll, direction))
     assert not found, "\n".join(found[:10])
 
 

@@ -360,7 +360,7 @@ class _Writer:
         else:
             for item in group.items:
                 self.item(item, inner)
-        if group.kind == "block" and self.level == "layer" and self.direction == "TB":
+        if group.kind == "block" and self.level == "layer":
             self.tap_lines[group.key] = (len(out), inner)
             out.append("")  # the place of its tap, should a shortcut come in from outside
         if at >= 0:
@@ -439,7 +439,7 @@ class _Writer:
         return None
 
     def header_ranks(self) -> None:
-        if self.spacers:  # the spaces would push each cluster's column a little aside
+        if self.spacers or self.taps:  # the spaces and taps would push a column aside
             column = {quote(node) for node in self.main_column}
             for index, line in enumerate(self.lines):
                 node, bracket, rest = line.lstrip().partition(" [")
@@ -527,8 +527,9 @@ class _Writer:
 
     # Graphviz routes a shortcut from outside a block to its join outside the block's
     # cluster, right along its border: two lines hugging each other. Through an invisible
-    # point inside the block, on its first rank right of its first node, the shortcut
-    # comes in at the top and runs down inside the box, clear of its border.
+    # point inside the block, on its first rank after its first node (right of it
+    # top-down, below it left to right), the shortcut comes in at the block's start and
+    # runs on inside the box, clear of its border.
 
     def tap(self, a: str, b: str) -> str | None:
         """The tap a shortcut `a -> b` from outside b's block into its join `b` enters by,
