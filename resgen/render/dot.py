@@ -110,6 +110,7 @@ class _Writer:
         self.spacers: list[tuple[str, str]] = []  # (header spacer, its cluster's first node)
         self.headers: list[str] = []  # labels of the clusters opened at one top, outermost first
         self.main_column: set[str] = set()  # drawn nodes on a main edge: one straight column
+        self.main_lane: set[str] = set()  # with --merge: layers on a main lane (`on_main_lane`)
         self.widths: dict[str, float] = {}  # drawn node -> its width in points, estimated
         self.lr_labels: list[tuple[int, Group, str, str]] = []  # (line, cluster, label, indent)
         self.drawn_edges: list[tuple[str, str]] = []
@@ -181,8 +182,11 @@ class _Writer:
         for item in self.tree.items:
             self.item(item, "  ")
         self.edges()
-        self.header_ranks()
-        self.tap_ranks()
+        self.group_main_lane()
+        for spacer, first in self.spacers:
+            self.beside(spacer, first)
+        for tap, first in self.taps:
+            self.beside(first, tap)
         self.indent_lr_labels()
         legend = self.legend.node(self.theme)
         if legend:
@@ -235,7 +239,7 @@ class _Writer:
             pairs = [("label", label), ("fillcolor", op_color(op))]
         self.widths[node] = width(str(pairs[0][1]), float(dict(pairs).get("fontsize", 10)))
         if self.merge and self.on_main_lane(node):
-            pairs.append(("group", "main"))  # with the main edges' weight: one straight lane
+            self.main_lane.add(node)
         self.lines.append(f"{indent}{quote(node)} {attrs([*pairs, ('tooltip', tooltip)])};")
 
     def on_main_lane(self, node: str) -> bool:
@@ -438,17 +442,24 @@ class _Writer:
             return item
         return None
 
-    def header_ranks(self) -> None:
-        if self.spacers or self.taps:  # the spaces and taps would push a column aside
-            column = {quote(node) for node in self.main_column}
-            for index, line in enumerate(self.lines):
-                node, bracket, rest = line.lstrip().partition(" [")
-                if bracket and node in column and 'group="main"' not in rest:
-                    indent = line[: len(line) - len(line.lstrip())]
-                    self.lines[index] = f'{indent}{node} [group="main", {rest}'
-        for spacer, first in self.spacers:
-            self.lines.append(f"  {{ rank=same; {quote(spacer)}; {quote(first)}; }}")
-            self.lines.append(f"  {quote(spacer)} -> {quote(first)} [style=invis];")
+    def group_main_lane(self) -> None:
+        """`group="main"` on the main lane, so that with the main edges' weight it is one
+        straight column: the layers `--merge` puts there, and the nodes on main edges
+        wherever header spaces or taps would push a column aside."""
+        lane = set(self.main_lane)
+        if self.spacers or self.taps:
+            lane |= self.main_column
+        quoted = set(map(quote, lane))
+        for index, line in enumerate(self.lines):
+            node, bracket, rest = line.lstrip().partition(" [")
+            if bracket and node in quoted:
+                indent = line[: len(line) - len(line.lstrip())]
+                self.lines[index] = f'{indent}{node} [group="main", {rest}'
+
+    def beside(self, left: str, right: str) -> None:
+        """`left` and `right` on one rank, `left` first (an invisible edge orders them)."""
+        self.lines.append(f"  {{ rank=same; {quote(left)}; {quote(right)}; }}")
+        self.lines.append(f"  {quote(left)} -> {quote(right)} [style=invis];")
 
     # ------------------------------------------------------------------ edges
 
@@ -542,19 +553,14 @@ class _Writer:
         if a in inside or start is None or start == b or not self.is_join(b):
             return None
         node = TAP + block.key
-        taken = {tap for tap, _ in self.taps}
-        node += "" if node not in taken else f"#{sum(t.startswith(node) for t in taken) + 1}"
+        before = sum(tap == node or tap.startswith(node + "#") for tap, _ in self.taps)
+        node += f"#{before + 1}" if before else ""
         at, indent = self.tap_lines[block.key]
         pairs = [("shape", "point"), ("width", 0.01), ("height", 0.01), ("style", "invis")]
         line = f"{indent}{quote(node)} {attrs(pairs)};"
         self.lines[at] += ("\n" if self.lines[at] else "") + line
         self.taps.append((node, start))
         return node
-
-    def tap_ranks(self) -> None:
-        for tap, first in self.taps:
-            self.lines.append(f"  {{ rank=same; {quote(first)}; {quote(tap)}; }}")
-            self.lines.append(f"  {quote(first)} -> {quote(tap)} [style=invis];")
 
     def crosses_run(self, source: str, target: str) -> bool:
         """An edge between two blocks of one folded run (drawn once, not N times)."""
