@@ -143,3 +143,64 @@ def test_a_changed_template_is_compiled_from_its_text() -> None:
     environment.loader = jinja2.DictLoader({"model.py.j2": "edited {{ 6 * 7 }}\n"})
     assert environment.get_template("model.py.j2").render() == "edited 42\n"
 
+
+
+# --------------------------------------------------------------- the command line's start
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["build", "spec.yaml", "-o", "out"], "build"),
+        (["--plugin", "ops.py", "summary", "spec.yaml"], "summary"),
+        (["--plugin=ops.py", "render", "spec.yaml"], "render"),
+        (["sweep", "--help"], "sweep"),
+        (["--help"], None),
+        ([], None),
+        (["buidl", "spec.yaml"], None),
+        (["--plugin", "build"], None),  # `build` is the plugin file here, not the command
+    ],
+)
+def test_app_for_narrows_to_the_command_named(args: list[str], command: str | None) -> None:
+    from resgen.cli import app, app_for
+
+    narrowed = app_for(args)
+    if command is None:
+        assert narrowed is app
+    else:
+        names = [info.callback.__name__ for info in narrowed.registered_commands]
+        assert names == [command] and narrowed.registered_callback is app.registered_callback
+        assert len(app.registered_commands) > 5  # the whole app is left as it was
+
+
+def test_a_narrowed_command_has_the_whole_apps_help_and_errors() -> None:
+    """Help, usage and a usage error read the same from the narrowed app."""
+    from typer.testing import CliRunner
+
+    from resgen.cli import app, app_for
+
+    runner = CliRunner()
+    for info in app.registered_commands:
+        name = info.callback.__name__
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            whole, narrowed = runner.invoke(app, args), runner.invoke(app_for(args), args)
+            assert narrowed.exit_code == whole.exit_code != 1, (args, whole.output)
+            assert narrowed.output == whole.output, args
+
+
+def test_the_command_starts_with_a_high_collector_threshold() -> None:
+    """`resgen` (and `python -m resgen`) raise the first GC threshold before loading the
+    command line; `import resgen` as a library leaves the collector alone."""
+    code = (
+        "import gc, sys\n"
+        "before = gc.get_threshold()\n"
+        "import resgen, resgen.cli\n"
+        "assert gc.get_threshold() == before, gc.get_threshold()\n"
+        "from resgen.__main__ import main\n"
+        "sys.argv = ['resgen', 'schema']\n"
+        "try:\n    main()\n"
+        "finally:\n    print(gc.get_threshold(), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "(100000, 10, 10)" and '"$schema"' in result.stdout
