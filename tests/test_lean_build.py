@@ -204,3 +204,20 @@ def test_the_command_starts_with_a_high_collector_threshold() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "(100000, 10, 10)" and '"$schema"' in result.stdout
+
+
+def test_build_imports_only_the_op_modules_it_uses(tmp_path: Path) -> None:
+    """Looking an op up imports the built-in op modules in order only until one defines
+    it: a ResNet's build never loads the attention ops' modules."""
+    spec = str(SPECS / "resnet152.yaml")
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['resgen', 'build', {spec!r}, '-o', {str(tmp_path)!r}]\n"
+        "try:\n    runpy.run_module('resgen', run_name='__main__')\n"
+        "finally:\n"
+        "    print(sorted(name for name in sys.modules if name.startswith('resgen.ops.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    used = ["activation", "base", "conv", "join", "linear", "norm", "pool"]
+    assert result.stdout.splitlines()[-1] == str([f"resgen.ops.{name}" for name in used])

@@ -19,9 +19,11 @@ from resgen.ops.base import OpDef
 
 __all__ = ["OpDef", "PluginError", "get", "known", "load_plugin", "register"]
 
+# the ops of a plain ResNet come first: looking up an op imports modules in this
+# order only until one defines it, so building a ResNet imports none of the rest
 BUILTIN = (
-    "conv", "norm", "activation", "se", "eca", "selective_kernel", "pool", "linear", "dropout",
-    "join", "res2net", "split_attention",
+    "conv", "norm", "activation", "pool", "linear", "join", "dropout", "se", "eca",
+    "selective_kernel", "res2net", "split_attention",
 )  # fmt: skip
 ENTRY_POINT_GROUP = "resgen.ops"
 # plugin files to load in every process (`resgen --plugin` sets it, so that sweep
@@ -30,6 +32,7 @@ PLUGINS_VARIABLE = "RESGEN_PLUGINS"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ops: dict[str, OpDef] = {}
 _plugin_files: dict[Path, list[OpDef]] = {}
+_builtins_loaded = 0  # how many modules of BUILTIN are registered
 _entry_points_loaded = False
 
 
@@ -57,7 +60,7 @@ def register(op: OpDef) -> OpDef:
 
 def get(name: str) -> OpDef | None:
     """The op called `name`; installed plugins are looked up the first time one is missing."""
-    _builtins()
+    _builtins(until=name)
     if name not in _ops and not _entry_points_loaded:
         load_entry_points()
     return _ops.get(name)
@@ -125,13 +128,16 @@ def load_entry_points() -> None:
             register(op() if isinstance(op, type) else op)
 
 
-def _builtins() -> dict[str, OpDef]:
-    """The registry, filled on first use: built-in ops, then `$RESGEN_PLUGINS`' files."""
-    if not _ops:
-        for module in BUILTIN:
-            for op in importlib.import_module(f"resgen.ops.{module}").OPS:
-                _ops[op.name] = op
-        for path in os.environ.get(PLUGINS_VARIABLE, "").split(os.pathsep):
-            if path:
-                load_plugin(path)
+def _builtins(until: str | None = None) -> dict[str, OpDef]:
+    """The registry, filled on first use: the built-in modules in order (only until one
+    defines the op `until`, if given), then `$RESGEN_PLUGINS`' files."""
+    global _builtins_loaded
+    while _builtins_loaded < len(BUILTIN) and (until is None or until not in _ops):
+        for op in importlib.import_module(f"resgen.ops.{BUILTIN[_builtins_loaded]}").OPS:
+            _ops[op.name] = op
+        _builtins_loaded += 1
+        if _builtins_loaded == len(BUILTIN):
+            for path in os.environ.get(PLUGINS_VARIABLE, "").split(os.pathsep):
+                if path:
+                    load_plugin(path)
     return _ops
