@@ -50,12 +50,10 @@ def _requested(block: Block) -> str:
     )
 
 
-def _key(block: Block) -> _Key:
-    definition = block.definition.model_dump(
-        mode="json", exclude={"params", "doc", "class_name", "base"}
-    )
-    structure = json.dumps(definition, sort_keys=True)
-    return _Key(_requested(block), structure, bool(block.join), block.variant)
+def _structure(definition: BlockDef) -> str:
+    """The definition as canonical JSON, less its params, doc, class and base."""
+    fields = definition.model_dump(mode="json", exclude={"params", "doc", "class_name", "base"})
+    return json.dumps(fields, sort_keys=True)
 
 
 def _suffix(variant: tuple[tuple[str, Any], ...], first: tuple[tuple[str, Any], ...]) -> str:
@@ -72,9 +70,17 @@ class _Namer:
         self.names: dict[_Key, str] = {}
         self.owners: dict[str, Block] = {}
         self.first_variant: dict[tuple[str, str, bool], tuple[tuple[str, Any], ...]] = {}
+        self.structures: dict[int, str] = {}  # by id: the blocks of a stage share a definition
+
+    def key(self, block: Block) -> _Key:
+        definition = block.definition
+        if id(definition) not in self.structures:
+            self.structures[id(definition)] = _structure(definition)
+        structure = self.structures[id(definition)]
+        return _Key(_requested(block), structure, bool(block.join), block.variant)
 
     def name(self, block: Block, stage_path: KeyPath) -> str:
-        key = _key(block)
+        key = self.key(block)
         if key not in self.names:
             self.names[key] = self.new_name(key, block, stage_path)
         return self.names[key]

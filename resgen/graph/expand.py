@@ -17,7 +17,7 @@ from typing import Any
 
 from resgen import ops
 from resgen.blocks import builtin_blocks, definition_problem, resolve_bases
-from resgen.errors import SpecError
+from resgen.errors import Location, SpecError
 from resgen.graph import checks, size
 from resgen.graph.classes import assign_class_names, block_variant
 from resgen.graph.model import Block, Edge, Network, Node, Op, Shortcut, Stage
@@ -79,6 +79,7 @@ class Expander:
         self.blocks: Mapping[str, BlockDef] = self._block_types()
         self.params: dict[str, Value] = dict(spec.params)
         self.nodes: dict[str, Node] = {}  # the IR's data flow, appended in order
+        self.places: dict[KeyPath, tuple[Location, str]] = {}  # a key path's location, text
 
     # ------------------------------------------------------------------ errors
 
@@ -174,11 +175,14 @@ class Expander:
         if len(self.nodes) >= MAX_NODES:
             raise self.error(path, f"the network has more than {MAX_NODES:,} layers")
         written = self.written_at(path)
+        if written not in self.places:  # the nodes of a stage's blocks share their places
+            self.places[written] = (self.source.locate(written), format_path(written))
+        location, key = self.places[written]
         in_shape = in_shapes[0] if in_shapes else ()
         self.nodes[node] = Node(
             node, op, args, shape, in_shape, tuple(inputs),
-            location=self.source.locate(written),
-            key=format_path(written),
+            location=location,
+            key=key,
             params=definition.params(args, in_shape, shape),
             macs=definition.macs(args, in_shape, shape),
             activations=math.prod(shape),
@@ -809,7 +813,7 @@ class Expander:
             spec_hash=spec_hash(spec),
             features=spec.features,
             description=spec.description,
-            init=spec.init or InitSettings(),
+            init=spec.init or InitSettings.model_construct(),  # the defaults, unvalidated
             nodes=self.nodes,
         )
         self.nodes["input"] = Node(

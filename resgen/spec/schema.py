@@ -333,7 +333,7 @@ class Spec(StrictModel):
     description: StrictStr = ""
     input: list[StrictInt] = Field(min_length=3, max_length=3, description="[C, H, W]")
     params: dict[Identifier, Scalar] = {}
-    defaults: Defaults = Defaults()
+    defaults: Defaults = Defaults.model_construct()  # all defaults: nothing to validate
     blocks: dict[Identifier, BlockDef] = {}
     features: LayerName | None = Field(
         None, description="wrap stem and stages in one nn.Sequential of this name"
