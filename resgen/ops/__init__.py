@@ -60,6 +60,8 @@ def register(op: OpDef) -> OpDef:
 
 def get(name: str) -> OpDef | None:
     """The op called `name`; installed plugins are looked up the first time one is missing."""
+    if name in _ops:  # asked for every layer of every block
+        return _ops[name]
     _builtins(until=name)
     if name not in _ops and not _entry_points_loaded:
         load_entry_points()

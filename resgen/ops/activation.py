@@ -1,7 +1,5 @@
 """Activations (`relu`, `silu`, ...) and `act`, which becomes the spec's `activation:`."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 
 from resgen.ops.base import OpDef, Resolver

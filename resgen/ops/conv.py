@@ -1,7 +1,5 @@
 """2-D convolution (`conv`)."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Dropout (`dropout`) and stochastic depth (`drop_path`, one decision per sample)."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -6,8 +6,6 @@ convolution across the channels whose (odd) kernel grows with log2 of the channe
 count, a sigmoid, and a rescale of the input.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping
 from typing import Any

@@ -4,8 +4,6 @@ Joins and the zero-pad shortcut are made by the expander, never written in a
 spec, so they have no argument schema.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any

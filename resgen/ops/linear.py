@@ -1,7 +1,5 @@
 """Fully connected layer (`linear`) and `flatten`, which feeds it."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping
 from typing import Any

@@ -1,8 +1,6 @@
 """Normalisation over channels: batch norm (`bn`), group norm (`gn`), and `norm`,
 which becomes whichever the spec's `norm:` knob chooses (or nothing)."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -4,8 +4,6 @@ With `output` instead of a kernel, either is adaptive: `nn.AdaptiveAvgPool2d((7,
 gives exactly that size from any input, as VGG's and AlexNet's heads.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any

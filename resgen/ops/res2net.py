@@ -12,8 +12,6 @@ Its modules are attributes of the block itself, under timm's names (`convs.0`,
 `bns.0`, ..., `pool`), so the op's constructor returns the three of them.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Squeeze-and-excitation (`se`): channel weights from a global average."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

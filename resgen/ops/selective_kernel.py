@@ -13,8 +13,6 @@ op whose emitted helper, `SelectiveKernel`, keeps timm's parameter names
 Its norms are batch norm and its activations ReLU, as timm's defaults.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -8,8 +8,6 @@ weighted sum is the output. Submodule names are timm's: `conv`, `bn0`, `fc1`,
 `bn1`, `fc2`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

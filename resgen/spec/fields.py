@@ -5,9 +5,11 @@ model (`resgen.ops`), so an op can be defined without importing the whole schema
 Numbers that may depend on named params are `IntExpr`: an integer, or a string
 holding a small expression (see `resgen.spec.expr`) evaluated when the network
 is expanded. Every model forbids unknown keys and suggests the closest known one.
-"""
 
-from __future__ import annotations
+The modules that define models (this one, `schema` and the op modules) leave out
+`from __future__ import annotations`: pydantic would evaluate every annotation
+string again when it creates the class (the lean build path).
+"""
 
 import difflib
 import keyword

@@ -5,8 +5,6 @@ validated against its own argument model, plus `sequential`, which groups
 layers. Value types and the strict base model are in `resgen.spec.fields`.
 """
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Annotated, Any, Literal
 
