@@ -215,3 +215,17 @@ def test_library_validates_each_type_when_first_asked_for() -> None:
         assert library[name].main, name
     with pytest.raises(KeyError):
         library["no_such_block"]
+
+
+def test_library_sections_read_as_the_whole_file() -> None:
+    """Each type is parsed from its own section of library.yaml: together the sections
+    hold exactly what the whole file does."""
+    import yaml
+
+    from resgen.blocks import LIBRARY_FILE, BuiltinBlocks, library_sections
+
+    whole = yaml.safe_load(LIBRARY_FILE.read_text(encoding="utf-8"))
+    sections = library_sections(LIBRARY_FILE.read_text(encoding="utf-8"))
+    assert list(sections) == list(whole)
+    library = BuiltinBlocks()
+    assert {name: library.raw(name) for name in library} == whole

@@ -3,6 +3,7 @@ itself) and a spec's own `blocks:`, with `base:` inheritance resolved."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -16,34 +17,44 @@ LIBRARY_FILE = Path(__file__).with_name("library.yaml")
 
 
 class BuiltinBlocks(Mapping[str, BlockDef]):
-    """The library, each block type validated (and its `base:` resolved) when first
-    asked for: a build validates the one or two types its spec uses, not all ten."""
+    """The library, each block type read and validated (and its `base:` resolved) when
+    first asked for: a build parses the one or two types its spec uses, not all ten."""
 
     def __init__(self) -> None:
-        text = LIBRARY_FILE.read_text(encoding="utf-8")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # our own file: no positions
-        self._raw: dict[str, dict[str, Any]] = yaml.load(text, Loader=loader)
+        self._texts = library_sections(LIBRARY_FILE.read_text(encoding="utf-8"))
         self._resolved: dict[str, BlockDef] = {}
+
+    def raw(self, name: str) -> dict[str, Any]:
+        """Block type `name` as written in the library (KeyError if there is none)."""
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # our own file: no positions
+        return yaml.load(self._texts[name], Loader=loader)[name]
 
     def __getitem__(self, name: str) -> BlockDef:
         if name not in self._resolved:
-            chain = [name]
-            while (base := self._raw[chain[-1]].get("base")) in self._raw:
+            chain, link = {name: self.raw(name)}, name  # the type, its base, its base's ...
+            while (base := chain[link].get("base")) in self._texts:
                 if base in self._resolved or base in chain:
                     break
-                chain.append(base)
-            written = {link: BlockDef.model_validate(self._raw[link]) for link in chain}
+                chain[base], link = self.raw(base), base
+            written = {link: BlockDef.model_validate(raw) for link, raw in chain.items()}
             self._resolved.update(resolve_bases(written, _library_error, self._resolved))
         return self._resolved[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(self._texts)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._texts)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._raw
+        return name in self._texts
+
+
+def library_sections(text: str) -> dict[str, str]:
+    """The library's text of each block type: from its unindented `name:` line to the next."""
+    starts = list(re.finditer(r"^(\w+):[ \t]*$", text, re.MULTILINE))
+    ends = [match.start() for match in starts[1:]] + [len(text)]
+    return {match[1]: text[match.start() : end] for match, end in zip(starts, ends, strict=True)}
 
 
 def _library_error(name: str, message: str) -> Exception:
