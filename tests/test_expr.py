@@ -86,3 +86,14 @@ def test_folding_keeps_only_varying_names() -> None:
     assert parse("out_channels + 1").to_python({}, {"out_channels": "(width * 4)"}) == (
         "width * 4 + 1"
     )
+
+
+def test_results_are_remembered_by_value_and_type() -> None:
+    """An expression remembers its result per values of its names: 1, 1.0 and True are
+    equal keys to a dict, so the type is part of the key; a missing name still fails."""
+    expression = parse("x * 2 + y")
+    results = [expression.evaluate({"x": x, "y": 0}) for x in (1, 1.0, True, 1)]
+    assert [(type(r), r) for r in results] == [(int, 2), (float, 2.0), (int, 2), (int, 2)]
+    assert expression.evaluate({"x": 3, "y": 1, "z": 9}) == 7  # other names do not matter
+    with pytest.raises(ExpressionError, match="unknown name 'y'"):
+        expression.evaluate({"x": 1})

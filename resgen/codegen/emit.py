@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -746,7 +745,7 @@ def _environment() -> jinja2.Environment:
 
 def templates_dir() -> Path:
     """The templates folder: inside the installed package, or the repo's top level."""
-    packaged = Path(str(resources.files("resgen"))) / "templates"
+    packaged = Path(__file__).resolve().parents[1] / "templates"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
 
 

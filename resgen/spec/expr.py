@@ -17,7 +17,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -86,9 +86,21 @@ class Expression:
     source: str
     tree: ast.expr
     names: frozenset[str]
+    # results by the values of `names`: the blocks of a stage evaluate the same
+    # expressions over the same few values (a ResNet-152 has 50 blocks, 4 widths)
+    _results: dict[tuple[Any, ...], Value] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def evaluate(self, env: Mapping[str, Value]) -> Value:
-        return _evaluate(self.tree, env)
+        try:  # the type too: 1, 1.0 and True are equal keys but not equal results
+            key = tuple((type(env[name]), env[name]) for name in self.names)
+            known = key in self._results
+        except (KeyError, TypeError):  # an unknown name (reported below), an unhashable value
+            return _evaluate(self.tree, env)
+        if not known:
+            self._results[key] = _evaluate(self.tree, env)
+        return self._results[key]
 
     def to_python(self, fixed: Mapping[str, Value], rename: Mapping[str, str] | None = None) -> str:
         """Python source with `fixed` names folded in (for the emitted code).
