@@ -10,6 +10,9 @@
 Joins and shortcut kinds are explicit (`Block.join`, `Block.shortcut`); nothing
 downstream re-derives them. `to_networkx()` gives a networkx graph for graph
 algorithms; nothing on the build path needs one.
+
+The records other than `Edge` compare by identity (`eq=False`): each is one place
+in one network, and a field-by-field `__eq__` would only cost its creation.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Edge:
         return {key: value for key, value in pairs if value}
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     """One op in the data flow, with its inferred shape and exact counts."""
 
@@ -64,7 +67,7 @@ class Node:
     activations: int = 0  # elements of the output
 
 
-@dataclass
+@dataclass(eq=False)
 class Op:
     """One layer call. `attr` is its attribute name in the parent module."""
 
@@ -78,7 +81,7 @@ class Op:
     children: list[Op] = field(default_factory=list)  # for `sequential`
 
 
-@dataclass
+@dataclass(eq=False)
 class Shortcut:
     """How a block's input reaches its join: `identity`, or a module."""
 
@@ -95,7 +98,7 @@ class Shortcut:
     first: bool = False  # registered before the main branch's layers
 
 
-@dataclass
+@dataclass(eq=False)
 class Block:
     index: int
     path: str  # module path, e.g. layer2.0
@@ -118,7 +121,7 @@ class Block:
     output: str = ""  # id of its last node
 
 
-@dataclass
+@dataclass(eq=False)
 class Stage:
     name: str
     blocks: list[Block]
@@ -128,7 +131,7 @@ class Stage:
     blocks_in: str | None = None  # the nn.Sequential inside the stage holding its blocks
 
 
-@dataclass
+@dataclass(eq=False)
 class Network:
     name: str
     class_name: str
