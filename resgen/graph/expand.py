@@ -34,7 +34,6 @@ from resgen.graph.shapes import Shape, ShapeProblem, format_shape
 from resgen.graph.shortcuts import BUILDERS, Need, ShortcutProblem, layer_names, roles
 from resgen.spec.expr import ExpressionError, Value, parse
 from resgen.spec.load import source_of, spec_hash
-from resgen.spec.name_template import TemplateError, parse_template
 from resgen.spec.names import BLOCK_ATTRIBUTES, EMITTED_NAMES, NETWORK_ATTRIBUTES, key_problem
 from resgen.spec.schema import BlockDef, InitSettings, Spec, layer_op, make_layer, suggest
 from resgen.spec.yaml_source import Path as KeyPath
@@ -503,6 +502,8 @@ class Expander:
         template = self.spec.stages[stage_index].block_names
         if template is None:
             return str(index)
+        from resgen.spec.name_template import TemplateError, parse_template  # rarely used
+
         try:
             parsed = parse_template(template)
             parsed.check_fields(("n", "i", "s", "stage"))
