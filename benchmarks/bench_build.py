@@ -5,16 +5,18 @@ First the issue's goal (issue 12, point 6, "a lean build path"): the wall time o
 interpreter start included) against a bare `python -c "import typer, jinja2,
 yaml, pydantic, networkx, rich"`, and their ratio (target < 1.0). Both are
 measured in the same run, interleaved (build, reference, build, ...), best of
-N, so that a noisy machine slows both alike. Then the CLI on a deeper spec next
-to a bare interpreter, and the in-process build time (load + expand + check +
-generate) for stages of 50..400 blocks, with the time per block, which stays
-flat if growth is linear. Run: `python benchmarks/bench_build.py [--repeat 15]`.
+N, so that a noisy machine slows both alike; the median of the rounds' ratios is
+printed too. Then the CLI on a deeper spec next to a bare interpreter, and the
+in-process build time (load + expand + check + generate) for stages of 50..400
+blocks, with the time per block, which stays flat if growth is linear.
+Run: `python benchmarks/bench_build.py [--repeat 15]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,20 +27,20 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = "import typer, jinja2, yaml, pydantic, networkx, rich"  # issue 12, point 6
 
 
-def best_walls(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
-    """Best wall time of each command over `repeat` rounds; each round runs every
-    command once, in turn, so that a burst of load elsewhere hits them alike."""
-    best = dict.fromkeys(commands, float("inf"))
+def round_walls(commands: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    """Wall times of each command over `repeat` rounds; each round runs every command
+    once, in turn, so that a burst of load elsewhere hits them alike."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            walls[name].append(time.perf_counter() - start)
+    return walls
 
 
 def best_wall(command: list[str], repeat: int) -> float:
-    return best_walls({"command": command}, repeat)["command"]
+    return min(round_walls({"command": command}, repeat)["command"])
 
 
 def deep_spec(blocks: int) -> str:
@@ -78,13 +80,16 @@ def main() -> None:
     compileall.compile_dir(ROOT / "resgen", quiet=1)
     with tempfile.TemporaryDirectory() as out:
         build = [python, "-m", "resgen", "build", "specs/resnet152.yaml", "-o", out]
-        walls = best_walls({"build": build, "reference": [python, "-c", REFERENCE]}, repeat)
+        rounds = round_walls({"build": build, "reference": [python, "-c", REFERENCE]}, repeat)
+        walls = {name: min(times) for name, times in rounds.items()}
         ratio = walls["build"] / walls["reference"]
+        paired = statistics.median(b / r for b, r in zip(*rounds.values(), strict=True))
         rows = {
             "resgen build specs/resnet152.yaml": f"{walls['build']:6.3f} s",
             f'python -c "{REFERENCE}"': f"{walls['reference']:6.3f} s",
             "ratio build / reference": f"{ratio:6.2f}   (target < 1.0: "
             + ("met)" if ratio < 1.0 else "NOT met)"),
+            "median of the rounds' ratios (steadier on a noisy machine)": f"{paired:6.2f}",
         }
         print(f"lean build path (issue 12, point 6), best of {repeat}, interleaved:")
         for label, value in rows.items():
