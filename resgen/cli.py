@@ -750,10 +750,10 @@ def app_for(args: list[str]) -> typer.Typer:
     """
     words = iter(args)
     name = next((word for word in words if not _option(word, words)), None)
-    chosen = [
+    chosen = [  # named as typer names them: `name=`, else the function's name
         command
         for command in app.registered_commands
-        if command.callback and get_command_name(command.callback.__name__) == name
+        if (command.name or get_command_name(command.callback.__name__)) == name
     ]
     if not chosen:
         return app
