@@ -39,6 +39,11 @@ def imported(names: set[str], package: str) -> list[str]:
     return sorted(name for name in names if name == package or name.startswith(package + "."))
 
 
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code` in a fresh interpreter, from the repository's root."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
 def test_build_does_not_import_torch(build_imports: set[str]) -> None:
     assert not imported(build_imports, "torch"), f"imported {imported(build_imports, 'torch')[:3]}"
 
@@ -69,7 +74,7 @@ def test_spec_models_are_built_on_first_use() -> None:
         "         and model.__pydantic_complete__]\n"
         "print(built)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", result.stdout
 
@@ -202,7 +207,7 @@ def test_the_command_tunes_the_collector() -> None:
         "try:\n    main()\n"
         "finally:\n    print(gc.get_threshold(), gc.get_freeze_count() > 0, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "(100000, 10, 10) True" and '"$schema"' in result.stdout
 
@@ -218,7 +223,7 @@ def test_build_imports_only_the_op_modules_it_uses(tmp_path: Path) -> None:
         "finally:\n"
         "    print(sorted(name for name in sys.modules if name.startswith('resgen.ops.')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr[-3000:]
     used = ["activation", "base", "conv", "join", "linear", "norm", "pool"]
     assert result.stdout.splitlines()[-1] == str([f"resgen.ops.{name}" for name in used])
